@@ -1,0 +1,314 @@
+"""Load the landing directory into the working warehouse: raw tables, file registry, quarantine.
+
+One run is one transaction: a run killed at any point leaves the warehouse as it was, and
+the next run loads everything exactly once. Files are identified by content (sha256), so a
+file read before, under any name, adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import duckdb
+
+from kyluat import reference
+from kyluat.config import Settings
+from kyluat.contract import KINDS, ColumnType, Kind
+from kyluat.pseudonym import pseudonym_key
+from kyluat.readers import FileRejected, LandingFile, discover, read_into_src, workbook_kinds
+from kyluat.validation import SQL_TYPES, check_src
+
+log = logging.getLogger(__name__)
+
+REGISTRY_DDL = """
+create schema if not exists raw;
+create schema if not exists audit;
+create sequence if not exists audit.file_id_seq;
+create table if not exists audit.file_registry (
+    file_id bigint, path varchar, kind varchar, format varchar, size_bytes bigint,
+    sha256 varchar, registered_at timestamp, run_id varchar, row_count bigint,
+    accepted_count bigint, rejected_count bigint, first_error varchar, status varchar
+);
+create table if not exists audit.quarantine (
+    file_id bigint, kind varchar, row_number bigint, raw_values json, reason varchar,
+    retryable boolean, quarantined_at timestamp, run_id varchar,
+    resolved_at timestamp, resolved_run_id varchar
+);
+"""
+
+LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _run_id varchar"
+
+
+@dataclass
+class KindCounts:
+    files: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    resolved: int = 0
+
+
+@dataclass
+class IngestSummary:
+    files_seen: int = 0
+    files_new: int = 0
+    files_rejected: int = 0
+    kinds: dict[str, KindCounts] = field(default_factory=lambda: defaultdict(KindCounts))
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(k.accepted for k in self.kinds.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(k.quarantined for k in self.kinds.values())
+
+    @property
+    def rows_resolved(self) -> int:
+        return sum(k.resolved for k in self.kinds.values())
+
+
+def raw_table_ddl(kind: Kind) -> str:
+    columns = ", ".join(f"{c.stored_name} {SQL_TYPES[c.type]}" for c in kind.stored_columns)
+    return f"create table if not exists raw.{kind.name} ({columns}, {LINEAGE_COLUMNS})"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(REGISTRY_DDL)
+    for kind in KINDS.values():
+        con.execute(raw_table_ddl(kind))
+
+
+def _current_units_sql(extra_source: bool) -> str:
+    """Every unit version known now (latest revision of each), plus those of the file at hand."""
+    current = """
+        select unit_code, valid_from, valid_to from raw.org_units
+        qualify row_number() over (partition by unit_code, valid_from
+                                   order by _file_id desc, _row_number desc) = 1
+    """
+    if not extra_source:
+        return current
+    parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
+             "try_strptime(trim({0}), '%d/%m/%Y'))::date")
+    return current + f"""
+        union all
+        select trim(nfc_normalize(unit_code)), {parse.format('valid_from')},
+               {parse.format('valid_to')}
+        from src where unit_code is not null
+    """
+
+
+def refresh_known_units(con, kind: Kind) -> None:
+    con.execute("create or replace temp table known_units as "
+                + _current_units_sql(kind.name == "org_units"))
+
+
+class Loader:
+    """Loads one run's files inside the caller's transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, key: bytes):
+        self.con = con
+        self.run_id = run_id
+        self.key = key
+        self.summary = IngestSummary()
+
+    # -- registry ---------------------------------------------------------------------------
+    def register(self, file: LandingFile, kind: str | None, status: str,
+                 first_error: str | None = None) -> int:
+        return self.con.execute("""
+            insert into audit.file_registry
+            values (nextval('audit.file_id_seq'), ?, ?, ?, ?, ?, now(), ?, 0, 0, 0, ?, ?)
+            returning file_id
+        """, [file.relative_path, kind, file.format, file.size_bytes, file.sha256, self.run_id,
+              first_error, status]).fetchone()[0]
+
+    def reject_file(self, file: LandingFile, kind: str | None, reason: str) -> None:
+        file_id = self.register(file, kind, "rejected", reason)
+        self.con.execute("""
+            insert into audit.quarantine values (?, ?, null, null, ?, false, now(), ?, null, null)
+        """, [file_id, kind, reason, self.run_id])
+        self.summary.files_rejected += 1
+        log.warning("%s rejected: %s", file.relative_path, reason)
+
+    # -- rows -------------------------------------------------------------------------------
+    def store_checked(self, kind: Kind) -> tuple[int, int]:
+        """Move `checked` rows to raw (passed) or quarantine (failed)."""
+        columns = ", ".join(c.stored_name for c in kind.stored_columns)
+        accepted = self.con.execute(f"""
+            insert into raw.{kind.name}
+            select {columns}, _file_id, _row_number, now(), ? from checked where len(_errors) = 0
+        """, [self.run_id]).fetchone()[0]
+        rejected = self.con.execute("""
+            insert into audit.quarantine
+            select _file_id, ?, _row_number, _raw, array_to_string(_errors, ' | '), _retryable,
+                   now(), ?, null, null
+            from checked where len(_errors) > 0
+        """, [kind.name, self.run_id]).fetchone()[0]
+        return accepted, rejected
+
+    def load_file(self, file: LandingFile, kind: Kind) -> None:
+        try:
+            read = read_into_src(self.con, file, kind.name)
+        except FileRejected as exc:
+            self.reject_file(file, kind.name, str(exc))
+            return
+        file_id = self.register(file, kind.name, "loaded")
+        self.con.execute("create or replace temp table src as select ?::bigint as _file_id, * "
+                         "from src", [file_id])
+        refresh_known_units(self.con, kind)
+        check_src(self.con, kind, self.key)
+        accepted, rejected = self.store_checked(kind)
+        personal = any(c.type in (ColumnType.MEMBER_ID, ColumnType.PERSONAL_NAME)
+                       for c in kind.columns)
+        for row, reason, raw_line in read.parse_rejects:
+            shown = "(not kept: this kind carries personal data)" if personal else raw_line
+            self.con.execute("""
+                insert into audit.quarantine
+                values (?, ?, ?, json_object('line', ?), ?, false, now(), ?, null, null)
+            """, [file_id, kind.name, row, shown, reason, self.run_id])
+        counts = self.summary.kinds[kind.name]
+        counts.files += 1
+        counts.accepted += accepted
+        counts.quarantined += rejected + len(read.parse_rejects)
+        self.summary.files_new += 1
+        log.info("%s: %d rows accepted, %d quarantined", file.relative_path, accepted,
+                 rejected + len(read.parse_rejects))
+
+    def revalidate(self, kind: Kind) -> None:
+        """Check quarantined rows again: a unit or an alias may have arrived since."""
+        stored = [c.stored_name for c in kind.stored_columns]
+        pending = self.con.execute("""
+            select count(*) from audit.quarantine
+            where kind = ? and resolved_at is null and retryable
+        """, [kind.name]).fetchone()[0]
+        if not pending:
+            return
+        extract = ", ".join(f"json_extract_string(raw_values, '$.{c}') as {c}" for c in stored)
+        names = [c.name for c in kind.columns if c.type is ColumnType.PERSONAL_NAME]
+        names += [c.name for c in kind.columns if c.type is ColumnType.MEMBER_ID]
+        blanks = "".join(f", null::varchar as {n}" for n in names)
+        self.con.execute(f"""
+            create or replace temp table src as
+            select file_id as _file_id, row_number as _row_number, {extract}{blanks}
+            from audit.quarantine
+            where kind = ? and resolved_at is null and retryable
+        """, [kind.name])
+        refresh_known_units(self.con, kind)
+        check_src(self.con, kind, self.key, prehashed=True)
+        # Reasons are refreshed: what is wrong now may differ from what was wrong then.
+        self.con.execute("""
+            update audit.quarantine q set reason = array_to_string(c._errors, ' | ')
+            from checked c
+            where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
+              and q.row_number = c._row_number and len(c._errors) > 0
+        """, [kind.name])
+        columns = ", ".join(stored)
+        resolved = self.con.execute(f"""
+            insert into raw.{kind.name}
+            select {columns}, _file_id, _row_number, now(), ? from checked where len(_errors) = 0
+        """, [self.run_id]).fetchone()[0]
+        self.con.execute("""
+            update audit.quarantine q set resolved_at = now(), resolved_run_id = ?
+            from checked c
+            where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
+              and q.row_number = c._row_number and len(c._errors) = 0
+        """, [self.run_id, kind.name])
+        self.summary.kinds[kind.name].resolved += resolved
+        if resolved:
+            log.info("%s: %d quarantined rows now pass and were loaded", kind.name, resolved)
+
+
+def _plan(files: list[LandingFile], con, loader: Loader) -> dict[str, list[LandingFile]]:
+    """Group new files by kind; register the ones that can never be read."""
+    registered = set(con.execute("select sha256, coalesce(kind, '') from audit.file_registry")
+                     .fetchall())
+    plan: dict[str, list[LandingFile]] = defaultdict(list)
+    for file in files:
+        if file.kind is None:
+            if file.format != "xlsx":
+                if (file.sha256, "") not in registered:
+                    loader.reject_file(file, None, "a file at the top of the landing directory "
+                                       "must be an .xlsx workbook with one sheet per kind; "
+                                       "put other files in a folder named after their kind")
+                continue
+            try:
+                kinds = workbook_kinds(con, file.path)
+            except FileRejected as exc:
+                kinds, error = [], str(exc)
+            else:
+                error = "no sheet of the workbook is named after a kind " \
+                        f"({', '.join(KINDS)})"
+            if not kinds and (file.sha256, "") not in registered:
+                loader.reject_file(file, None, error)
+            for kind in kinds:
+                if (file.sha256, kind) not in registered:
+                    plan[kind].append(file)
+        elif file.kind not in KINDS:
+            if (file.sha256, file.kind) not in registered:
+                loader.reject_file(file, file.kind, f"unknown kind '{file.kind}'; the first "
+                                   f"folder must be one of {', '.join(KINDS)}")
+        elif (file.sha256, file.kind) in registered:
+            log.info("%s: content already loaded, skipped", file.relative_path)
+        else:
+            registered.add((file.sha256, file.kind))  # a renamed copy in the same run
+            plan[file.kind].append(file)
+    return plan
+
+
+def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
+    """Ingest every new file of the landing directory in one transaction."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    key = pseudonym_key()
+    con = duckdb.connect(str(settings.working_db))
+    try:
+        ensure_schema(con)
+        con.execute("begin transaction")
+        reference.load_vocabularies(con)
+        loader = Loader(con, run_id, key)
+        files = discover(settings.landing_dir)
+        loader.summary.files_seen = len(files)
+        first_new_id = con.execute("select coalesce(max(file_id), 0) from audit.file_registry"
+                                   ).fetchone()[0]
+        plan = _plan(files, con, loader)
+        for kind in KINDS.values():
+            loader.revalidate(kind)
+            for file in plan.get(kind.name, []):
+                loader.load_file(file, kind)
+        _update_registry(con, first_new_id)
+        con.execute("commit")
+        return loader.summary
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+
+
+def _update_registry(con, first_new_id: int) -> None:
+    """Counts say where each file's rows are now: new files, and files whose quarantined rows
+    were loaded or checked again in this run."""
+    loaded = " union all ".join(f"select _file_id from raw.{k}" for k in KINDS)
+    con.execute(f"""
+        update audit.file_registry r set
+            accepted_count = c.loaded,
+            rejected_count = c.open,
+            row_count = c.loaded + c.open,
+            status = case when r.status = 'rejected' then 'rejected'
+                          when c.open = 0 then 'loaded' else 'partially_loaded' end,
+            first_error = case when r.status = 'rejected' then r.first_error else c.first_error end
+        from (
+            select f.file_id, coalesce(l.n, 0) as loaded, coalesce(q.open, 0) as open,
+                   q.first_error
+            from audit.file_registry f
+            left join (select _file_id, count(*) as n from ({loaded}) group by _file_id) l
+                   on l._file_id = f.file_id
+            left join (select file_id, count(*) filter (where resolved_at is null) as open,
+                              arg_min('row ' || row_number || ': ' || reason, row_number)
+                                  filter (where resolved_at is null) as first_error
+                       from audit.quarantine where row_number is not null
+                       group by file_id) q on q.file_id = f.file_id
+            where f.file_id > ? or q.file_id is not null
+        ) c
+        where r.file_id = c.file_id
+    """, [first_new_id])

@@ -1,0 +1,260 @@
+"""Find submitted files and read them, with DuckDB's own readers, into a relation of text columns.
+
+Every reader produces the temp table `src` with `_row_number` (the row a clerk sees in the
+file: header is row 1 for CSV and XLSX, the record's position for JSON, the line for NDJSON)
+and one VARCHAR column per recognised contract column. Typing and checks happen later in SQL.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from kyluat.contract import FORMATS, KINDS, is_in_progress
+from kyluat.reference import canonical_header
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read; the message says why, for the clerk who sent it."""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    relative_path: str
+    format: str
+    kind: str | None  # None for a workbook at the top of the landing directory
+    size_bytes: int
+    sha256: str
+
+
+@dataclass
+class SourceRead:
+    """What a reader found besides the rows themselves."""
+    row_count: int = 0
+    parse_rejects: list[tuple[int, str, str]] = field(default_factory=list)  # row, reason, raw
+    ignored_headers: list[str] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def discover(landing_dir: Path) -> list[LandingFile]:
+    """Every finished file under the landing directory, in a stable order."""
+    found = []
+    if not landing_dir.is_dir():
+        return found
+    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(landing_dir)
+        if any(is_in_progress(part) for part in relative.parts):
+            log.info("skipping %s: upload in progress", relative)
+            continue
+        fmt = FORMATS.get(path.suffix.lower(), "unknown")
+        kind = relative.parts[0] if len(relative.parts) > 1 else None
+        found.append(LandingFile(path, relative.as_posix(), fmt, kind, path.stat().st_size,
+                                 file_sha256(path)))
+    return found
+
+
+def workbook_kinds(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Sheets of a top-level workbook that are named after a kind; others are logged and ignored."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            root = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
+        raise FileRejected(f"not a readable .xlsx workbook ({exc})") from exc
+    sheets = [el.attrib["name"] for el in root.iter() if el.tag.endswith("}sheet")]
+    for sheet in sheets:
+        if sheet not in KINDS:
+            log.info("%s: sheet %r is not a kind, ignored", path.name, sheet)
+    return [s for s in sheets if s in KINDS]
+
+
+def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) -> SourceRead:
+    """Fill temp table `src` from one file (or one sheet of a workbook) of `kind`."""
+    readers = {"csv": _read_csv, "json": _read_json, "ndjson": _read_json, "xlsx": _read_xlsx}
+    if file.format not in readers:
+        raise FileRejected(f"unsupported file type '{file.path.suffix}'; "
+                           "send .csv, .xlsx, .json or .ndjson")
+    if file.size_bytes == 0:
+        raise FileRejected("the file is empty")
+    result = SourceRead()
+    con.execute("drop table if exists src_raw")
+    readers[file.format](con, file, kind, result)
+    _rename_to_contract(con, kind, result)
+    result.row_count = con.execute("select count(*) from src").fetchone()[0] + len(
+        result.parse_rejects)
+    return result
+
+
+def _rename_to_contract(con, kind: str, result: SourceRead) -> None:
+    columns = {c.name for c in KINDS[kind].columns}
+    headers = [r[0] for r in con.execute("describe src_raw").fetchall() if r[0] != "_row_number"]
+    chosen: dict[str, str] = {}
+    for header in headers:
+        canonical = canonical_header(kind, header, columns)
+        if canonical is None:
+            result.ignored_headers.append(header)
+        elif canonical in chosen:
+            raise FileRejected(f"columns '{chosen[canonical]}' and '{header}' both mean "
+                               f"'{canonical}'; keep one")
+        else:
+            chosen[canonical] = header
+    if not chosen:
+        raise FileRejected(f"no column of kind '{kind}' found in the header "
+                           f"({', '.join(headers[:8])}); expected {', '.join(sorted(columns))}")
+    if result.ignored_headers:
+        log.info("%s: ignored columns %s", kind, result.ignored_headers)
+    select = ", ".join(f'"{src}"::varchar as {dst}' for dst, src in chosen.items())
+    missing = ", ".join(f"null::varchar as {c}" for c in sorted(columns - chosen.keys()))
+    con.execute(f"create or replace temp table src as select _row_number, {select}"
+                f"{', ' + missing if missing else ''} from src_raw")
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+def _utf8_copy(path: Path) -> Path | None:
+    """None when the file is UTF-8; otherwise a UTF-8 copy decoded from Windows-1258."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = path.read_bytes().decode("cp1258")
+    except UnicodeDecodeError as exc:
+        raise FileRejected("the file is neither UTF-8 nor Windows-1258; "
+                           "save it as CSV UTF-8") from exc
+    if any(ch < " " and ch not in "\t\r\n" for ch in text[:_CHUNK]):
+        raise FileRejected("the file is neither UTF-8 nor Windows-1258 (it looks like "
+                           "UTF-16 or a binary file); save it as CSV UTF-8")
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", delete=False)
+    with handle:
+        handle.write(text)
+    return Path(handle.name)
+
+
+def _detect_delimiter(path: Path) -> str:
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    if not header.strip():
+        raise FileRejected("the first line is empty; a header row is required")
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
+    decoded = _utf8_copy(file.path)
+    path = decoded or file.path
+    try:
+        delimiter = _detect_delimiter(path)
+        con.execute("""
+            create or replace temp table src_raw as
+            select * from read_csv(?, all_varchar = true, header = true, delim = ?, quote = '"',
+                                   escape = '"', store_rejects = true, auto_detect = true,
+                                   sample_size = -1, rejects_scan = 'csv_rejects_scan',
+                                   rejects_table = 'csv_rejects_errors')
+        """, [str(path), delimiter])
+        rejects = con.execute("""
+            select line, error_type, error_message, csv_line
+            from csv_rejects_errors order by line
+        """).fetchall()
+        con.execute("drop table if exists csv_rejects_errors; drop table if exists csv_rejects_scan")
+    except duckdb.Error as exc:
+        raise FileRejected(f"not readable as CSV: {str(exc).splitlines()[0]}") from exc
+    finally:
+        if decoded:
+            decoded.unlink(missing_ok=True)
+    for line, error_type, message, raw in rejects:
+        if error_type == "UNQUOTED VALUE":
+            raise FileRejected(f"row {line}: a quoted value is never closed (the file may be "
+                               "truncated); nothing from it was loaded")
+    result.parse_rejects = [(line, f"the row does not match the header: {message}", raw)
+                            for line, _, message, raw in rejects]
+    # Rows keep file order; a row's number skips the lines the reader rejected.
+    con.execute("""
+        create or replace temp table src_raw as
+        with lines as (
+            select line, row_number() over (order by line) - 1 as position
+            from range(2, (select count(*) from src_raw) + ? + 2) t(line)
+            where line not in (select unnest(?::bigint[]))
+        )
+        select lines.line as _row_number, s.* exclude (rid)
+        from (select row_number() over (order by rowid) - 1 as rid, * from src_raw) s
+        join lines on lines.position = s.rid
+    """, [len(rejects), [r[0] for r in rejects]])
+
+
+def _number_rows(con, first: int) -> None:
+    # rowid follows insertion order, which DuckDB keeps equal to file order.
+    con.execute("create or replace temp table src_raw as "
+                f"select row_number() over (order by rowid) + {first - 1} as _row_number, * "
+                "from src_raw")
+
+
+# --- JSON / NDJSON -----------------------------------------------------------------------
+
+def _read_json(con, file: LandingFile, kind: str, result: SourceRead) -> None:
+    layout = "array" if file.format == "json" else "newline_delimited"
+    try:
+        keys = [r[0] for r in con.execute(
+            "describe select * from read_json(?, format = ?, sample_size = -1)",
+            [str(file.path), layout]).fetchall()]
+        columns = "{" + ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
+                                  for k in keys) + "}"
+        con.execute(f"create or replace temp table src_raw as "
+                    f"select * from read_json(?, format = ?, columns = {columns})",
+                    [str(file.path), layout])
+        _number_rows(con, first=1)
+    except duckdb.Error as exc:
+        expected = "an array of objects" if layout == "array" else "one object per line"
+        raise FileRejected(f"not readable as JSON ({expected}): "
+                           f"{str(exc).splitlines()[0]}") from exc
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+def load_excel_extension(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the excel extension shipped on PyPI (no download at run time)."""
+    import duckdb_extension_excel
+
+    package = Path(duckdb_extension_excel.__file__).parent
+    binary = next(package.glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension"), None)
+    if binary is None:
+        raise RuntimeError(f"duckdb-extension-excel has no build for duckdb {duckdb.__version__}")
+    con.execute(f"load '{binary}'")
+
+
+def _read_xlsx(con, file: LandingFile, kind: str, result: SourceRead) -> None:
+    load_excel_extension(con)
+    sheet = kind if file.kind is None else None
+    options = ", sheet = ?" if sheet else ""
+    params = [str(file.path)] + ([sheet] if sheet else [])
+    try:
+        con.execute(f"create or replace temp table src_raw as "
+                    f"select * from read_xlsx(?, header = true{options})", params)
+        _number_rows(con, first=2)
+    except duckdb.Error as exc:
+        raise FileRejected(f"not readable as an .xlsx workbook: "
+                           f"{str(exc).splitlines()[0]}") from exc

@@ -1,0 +1,114 @@
+"""Reference data shared with dbt: vocabularies and header aliases live as dbt seeds.
+
+Ingestion reads the same seed files, so adding an alias is one line in one place.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from kyluat.config import SEEDS_DIR
+
+# Folding used for vocabulary values in SQL: case, diacritics, đ, inner whitespace.
+FOLD_MACRO = r"""
+create or replace temp macro kyluat_fold(s) as
+    regexp_replace(replace(strip_accents(lower(nfc_normalize(trim(s)))), 'đ', 'd'), '\s+', ' ', 'g')
+"""
+
+# Vocabularies that are subsets of a seed, with the words a clerk understands.
+_DERIVED = {
+    "member_discipline_form": ("discipline_form", "applies_to_member", "a member discipline form"),
+    "org_discipline_form": ("discipline_form", "applies_to_org", "an organisation discipline form"),
+}
+_DESCRIPTIONS = {
+    "authority_type": "an authority type",
+    "channel": "a channel",
+    "discipline_form": "a discipline form",
+    "activity_type": "an activity type",
+    "violation_category": "a violation category",
+    "status": "a decision status",
+    "org_level": "an organisation level",
+    "subject_kind": "a subject kind",
+    "measure": "a measure",
+    "value_qualifier": "a value qualifier",
+    "scope": "a scope",
+}
+
+
+def fold(text: str) -> str:
+    """Python twin of `kyluat_fold`, for the handful of header names of a file."""
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.replace("_", " ").split())
+
+
+def _read_seed(name: str, seeds_dir: Path) -> list[dict[str, str]]:
+    with (seeds_dir / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
+    """Create temp tables `vocab_match(vocabulary, match_key, code)` and
+    `vocab_expect(vocabulary, description, expected)` from the seeds."""
+    con.execute(FOLD_MACRO)
+    con.execute("create or replace temp table vocab_source "
+                "(vocabulary varchar, code varchar, label_vi varchar, term varchar, rank int)")
+    rows: list[tuple] = []
+    for seed in sorted(seeds_dir.glob("vocab_*.csv")):
+        vocabulary = seed.stem.removeprefix("vocab_")
+        targets = [vocabulary] + [d for d, (base, _, _) in _DERIVED.items() if base == vocabulary]
+        for rank, entry in enumerate(_read_seed(seed.stem, seeds_dir)):
+            terms = [entry["code"], entry["label_en"], entry["label_vi"]]
+            terms += [a for a in (entry.get("aliases") or "").split("|") if a.strip()]
+            for target in targets:
+                flag = _DERIVED.get(target, (None, None))[1]
+                if flag and entry.get(flag, "").lower() != "true":
+                    continue
+                rows += [(target, entry["code"], entry["label_vi"], t, rank) for t in terms]
+    con.executemany("insert into vocab_source values (?, ?, ?, ?, ?)", rows)
+    con.execute("""
+        create or replace temp table vocab_match as
+        select distinct vocabulary, kyluat_fold(term) as match_key, code
+        from vocab_source
+    """)
+    descriptions = {**_DESCRIPTIONS, **{k: v[2] for k, v in _DERIVED.items()}}
+    con.execute("create or replace temp table vocab_description (vocabulary varchar, description varchar)")
+    con.executemany("insert into vocab_description values (?, ?)", list(descriptions.items()))
+    con.execute("""
+        create or replace temp table vocab_expect as
+        select s.vocabulary,
+               coalesce(any_value(d.description), 'a ' || s.vocabulary) as description,
+               -- labels that hold commas are listed with semicolons
+               case when bool_or(s.label_vi like '%,%')
+                    then string_agg(s.label_vi, '; ' order by s.rank)
+                    else string_agg(s.label_vi, ', ' order by s.rank) end as expected
+        from (select vocabulary, code, lower(any_value(label_vi)) as label_vi, min(rank) as rank
+              from vocab_source group by vocabulary, code) s
+        left join vocab_description d using (vocabulary)
+        group by s.vocabulary
+    """)
+
+
+@cache
+def header_aliases(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], str]:
+    """{(kind or '', folded alias): canonical column}; kind-specific entries win."""
+    return {(r["kind"], fold(r["alias"])): r["column_name"]
+            for r in _read_seed("header_aliases", seeds_dir)}
+
+
+def canonical_header(kind: str, header: str, columns: set[str]) -> str | None:
+    """The contract column a submitted header means, or None when it means nothing."""
+    key = fold(header)
+    if key.replace(" ", "_") in columns:
+        return key.replace(" ", "_")
+    aliases = header_aliases()
+    for scope in (kind, ""):
+        column = aliases.get((scope, key))
+        if column in columns:
+            return column
+    return None

@@ -1,0 +1,281 @@
+"""Contract checks (CONTRACT §2, §4, §5) as one SQL statement over a whole file.
+
+Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column) and
+temp table `known_units` (unit_code, valid_from, valid_to). Output: temp table `checked`
+with the typed, normalised columns as stored in `raw`, `_errors` (reasons a clerk can act
+on), `_retryable` (false for in-file duplicates, which no later run can fix) and `_raw`
+(the submitted values as JSON, member ids already replaced by their keys).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from kyluat.contract import Column, ColumnType, Kind
+from kyluat.pseudonym import hmac_sql, normalize_member_id_sql
+
+T = ColumnType
+
+SQL_TYPES = {
+    T.TEXT: "varchar", T.UNIT: "varchar", T.UNIT_LIST: "varchar[]", T.DATE: "date",
+    T.BOOL: "boolean", T.COUNT: "bigint", T.NUMBER: "double", T.YEAR: "integer",
+    T.CODE: "varchar", T.VOCAB: "varchar", T.VOCAB_LIST: "varchar[]", T.MEMBER_ID: "varchar",
+}
+
+_TRUE = "('true', '1', 'yes', 'y', 'co', 't', 'x')"
+_FALSE = "('false', '0', 'no', 'n', 'khong', 'f')"
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _shown(col: str) -> str:
+    """The submitted value quoted for a message."""
+    return f"'''' || {col} || ''''"
+
+
+def _msg(*parts: str) -> str:
+    return " || ".join(parts)
+
+
+def _parse_date(v: str) -> str:
+    return (f"coalesce(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'), "
+            f"try_strptime({v}, '%Y-%m-%d %H:%M:%S'))::date")
+
+
+class _Builder:
+    def __init__(self, kind: Kind, key: bytes, prehashed: bool):
+        self.kind = kind
+        self.key = key
+        self.prehashed = prehashed
+        self.typed: list[str] = []
+        self.errors: list[str] = []
+
+    def error(self, condition: str, message: str) -> None:
+        self.errors.append(f"case when {condition} then {message} end")
+
+    def column(self, c: Column) -> None:
+        v = f"n.{c.name}"
+        label = _q(c.name + " ")
+        if c.type is T.PERSONAL_NAME:
+            return
+        if c.type is T.MEMBER_ID:
+            self._member_id(c)
+            return
+        if c.required:
+            self.error(f"{v} is null", _q(f"missing {c.name} (required)"))
+        if c.type in (T.TEXT, T.UNIT, T.UNIT_LIST, T.CODE):
+            self.error(f"regexp_matches({v}, '^[=+\\-@]')",
+                       _msg(label, _shown(v), _q(" looks like a spreadsheet formula; "
+                                                  "remove the leading character")))
+        getattr(self, "_" + c.type.value)(c, v, label)
+
+    def _text(self, c, v, label):
+        self.typed.append(f"{v} as {c.name}")
+
+    def _member_id(self, c):
+        # The id never leaves the `hashed` stage: only its key and a formula flag do.
+        v = f"n.{c.name}"
+        digest = hmac_sql(normalize_member_id_sql(v), self.key)
+        self.member_key_exprs[c.stored_name] = (
+            f"n.{c.stored_name}" if self.prehashed
+            else f"case when {v} is not null then {digest} end")
+        self.member_key_exprs[c.name + "_is_formula"] = (
+            f"coalesce(regexp_matches({v}, '^[=+\\-@]'), false)")
+        key = f"n.{c.stored_name}"
+        self.typed.append(f"{key} as {c.stored_name}")
+        if c.required:
+            self.error(f"{key} is null", _q(f"missing {c.name} (required)"))
+        self.error(f"n.{c.name}_is_formula",
+                   _q(f"{c.name} looks like a spreadsheet formula; remove the leading character"))
+
+    def _code(self, c, v, label):
+        self.typed.append(f"upper({v}) as {c.name}")
+        self.error(f"{v} is not null and not regexp_full_match(upper({v}), '[A-Z][A-Z0-9_]*')",
+                   _msg(label, _shown(v), _q(" is not an upper-case code such as PAR_INDEX")))
+
+    def _date(self, c, v, label):
+        parsed = _parse_date(v)
+        self.typed.append(f"{parsed} as {c.name}")
+        self.error(f"{v} is not null and {parsed} is null",
+                   _msg(label, _shown(v), _q(" is not a date; write YYYY-MM-DD or DD/MM/YYYY")))
+        if not c.future_ok:
+            self.error(f"{parsed} > current_date",
+                       _msg(label, f"strftime({parsed}, '%Y-%m-%d')", _q(" is in the future")))
+
+    def _bool(self, c, v, label):
+        folded = f"kyluat_fold({v})"
+        self.typed.append(f"coalesce({folded} in {_TRUE}, false) as {c.name}")
+        self.error(f"{v} is not null and {folded} not in {_TRUE} and {folded} not in {_FALSE}",
+                   _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")))
+
+    def _count(self, c, v, label):
+        self.typed.append(f"try_cast(split_part({v}, '.', 1) as bigint) as {c.name}")
+        self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0+)?')",
+                   _msg(label, _shown(v), _q(" is not a whole number")))
+        self.error(f"regexp_full_match({v}, '-[0-9]+(\\.0+)?') and try_cast(split_part({v}, '.', 1) as bigint) <> 0",
+                   _msg(label, v, _q(" is negative; counts cannot be")))
+
+    def _year(self, c, v, label):
+        self.typed.append(f"try_cast({v} as integer) as {c.name}")
+        self.error(f"{v} is not null and not regexp_full_match({v}, '[0-9]{{4}}')",
+                   _msg(label, _shown(v), _q(" is not a four-digit year")))
+        self.error(f"try_cast({v} as integer) > year(current_date)",
+                   _msg(label, v, _q(" is in the future")))
+
+    def _number(self, c, v, label):
+        value = f"try_cast(case when {v} like '%,%' and {v} not like '%.%' then replace({v}, ',', '.') else {v} end as double)"
+        self.typed.append(f"{value} as {c.name}")
+        self.error(f"{v} is not null and {value} is null",
+                   _msg(label, _shown(v), _q(" is not a number")))
+
+    def _vocab_map(self, c) -> str:
+        return f"vocab_{c.vocabulary}.m"
+
+    def _expected(self, c) -> str:
+        return (f"(select {_q(c.name + ' ')} || '''' || {{value}} || '''' || ' is not ' || "
+                f"description || '; expected one of ' || expected "
+                f"{'|| '' (or all)''' if c.allow_all else ''} "
+                f"from vocab_expect where vocabulary = {_q(c.vocabulary)})")
+
+    def _vocab(self, c, v, label):
+        self.vocabularies.add(c.vocabulary)
+        lookup = f"{self._vocab_map(c)}[kyluat_fold({v})]"
+        if c.default:
+            self.typed.append(f"coalesce({lookup}, case when {v} is null then {_q(c.default)} end) as {c.name}")
+        else:
+            self.typed.append(f"{lookup} as {c.name}")
+        self.error(f"{v} is not null and {lookup} is null", self._expected(c).format(value=v))
+
+    def _vocab_list(self, c, v, label):
+        self.vocabularies.add(c.vocabulary)
+        items = f"list_filter(list_transform(string_split({v}, ';'), lambda x: trim(x)), lambda x: x <> '')"
+        vmap = self._vocab_map(c)
+        if c.allow_all:
+            codes = (f"case when kyluat_fold({v}) in ('all', 'tat ca') then ['all'] else "
+                     f"list_sort(list_distinct(list_transform({items}, lambda x: {vmap}[kyluat_fold(x)]))) end")
+            unknown = (f"case when kyluat_fold({v}) in ('all', 'tat ca') then [] else "
+                       f"list_filter({items}, lambda x: {vmap}[kyluat_fold(x)] is null) end")
+        else:
+            codes = f"list_sort(list_distinct(list_transform({items}, lambda x: {vmap}[kyluat_fold(x)])))"
+            unknown = f"list_filter({items}, lambda x: {vmap}[kyluat_fold(x)] is null)"
+        self.typed.append(f"{codes} as {c.name}")
+        self.error(f"{v} is not null and len({unknown}) > 0",
+                   self._expected(c).format(value=f"array_to_string({unknown}, ';')"))
+        if c.required:
+            self.error(f"{v} is not null and len({items}) = 0", _q(f"missing {c.name} (required)"))
+
+    def _unit(self, c, v, label):
+        self.typed.append(f"{v} as {c.name}")
+        self.error(f"{v} is not null and not exists (select 1 from known_units u where u.unit_code = {v})",
+                   _msg(label, _shown(v), _q(" is not a known unit; its org_units row must be sent first")))
+        if c.date_column:
+            d = _parse_date(f"n.{c.date_column}")
+            self.error(
+                f"{v} is not null and {d} is not null "
+                f"and exists (select 1 from known_units u where u.unit_code = {v}) "
+                f"and not exists (select 1 from known_units u where u.unit_code = {v} "
+                f"and u.valid_from <= {d} and (u.valid_to is null or {d} < u.valid_to))",
+                _msg(label, _shown(v), _q(f" is not valid on {c.date_column} "),
+                     f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)")))
+
+    def _unit_list(self, c, v, label):
+        items = f"list_filter(list_transform(string_split({v}, ';'), lambda x: trim(x)), lambda x: x <> '')"
+        self.typed.append(f"{items} as {c.name}")
+        unknown = f"list_filter({items}, lambda x: not list_contains(all_units.codes, x))"
+        self.error(f"{v} is not null and len({unknown}) > 0",
+                   _msg(label, _q("names unknown units: "), f"array_to_string({unknown}, ', ')"))
+
+    def build(self) -> str:
+        self.vocabularies: set[str] = set()
+        self.member_key_exprs: dict[str, str] = {}
+        for c in self.kind.columns:
+            self.column(c)
+        for order in self.kind.date_orders:
+            earlier, later = _parse_date(f"n.{order.earlier}"), _parse_date(f"n.{order.later}")
+            op = "<=" if order.strict else "<"
+            self.error(f"{later} {op} {earlier}",
+                       _msg(_q(f"{order.later} "), f"strftime({later}, '%Y-%m-%d')",
+                            _q(f" is {'not after' if order.strict else 'before'} {order.earlier} "),
+                            f"strftime({earlier}, '%Y-%m-%d')"))
+        if self.kind.member_form_rules:
+            self._member_form_rules()
+        return self._statement()
+
+    def _member_form_rules(self):
+        form = "vocab_member_discipline_form.m[kyluat_fold(n.discipline_form)]"
+        probationary = f"coalesce(kyluat_fold(n.is_probationary) in {_TRUE}, false)"
+        committee = f"coalesce(kyluat_fold(n.is_committee_member) in {_TRUE}, false)"
+        self.error(f"{probationary} and {form} in ('removal_from_post', 'expulsion')",
+                   _msg(_q("discipline_form "), _shown("n.discipline_form"),
+                        _q(" is not allowed for a probationary member; expected khiển trách or cảnh cáo")))
+        self.error(f"{form} = 'removal_from_post' and not {probationary} and not {committee}",
+                   _q("discipline_form 'cách chức' (removal from post) needs a post, "
+                      "but is_committee_member is not true"))
+
+    def _statement(self) -> str:
+        kind = self.kind
+        normalized = []
+        for c in kind.columns:
+            if c.type is T.PERSONAL_NAME:
+                continue
+            normalized.append(f"nullif(trim(nfc_normalize(src.{c.name}::varchar)), '') as {c.name}")
+            if c.type is T.MEMBER_ID:
+                key = f"src.{c.stored_name}" if self.prehashed else "null::varchar"
+                normalized.append(f"{key} as {c.stored_name}")
+        hashed = ", ".join(f"{expr} as {name}" for name, expr in self.member_key_exprs.items())
+        id_columns = [name for c in kind.columns if c.type is T.MEMBER_ID
+                      for name in (c.name, c.stored_name)]
+        vocab_ctes = "".join(
+            f", vocab_{v} as (select map_from_entries(list((match_key, code))) as m "
+            f"from vocab_match where vocabulary = {_q(v)})" for v in sorted(self.vocabularies))
+        vocab_joins = "".join(f", vocab_{v}" for v in sorted(self.vocabularies))
+        raw_json = ", ".join(f"{_q(c.stored_name)}, n.{c.stored_name}"
+                             for c in kind.columns if c.type is not T.PERSONAL_NAME)
+        keys = [c.stored_name for c in kind.key_columns]
+        key_list = ", ".join(["t._file_id"] + [f"t.{k}" for k in keys])
+        errors = ",\n                ".join(self.errors)
+        return f"""
+        create or replace temp table checked as
+        with normalized as (
+            select src._file_id, src._row_number, {', '.join(normalized)} from src
+        ), hashed as (
+            select {'* exclude (' + ', '.join(id_columns) + ')' if id_columns else '*'}
+                {', ' + hashed if hashed else ''}
+            from normalized n
+        ), all_units as (select list(distinct unit_code) as codes from known_units)
+        {vocab_ctes}
+        , typed as (
+            select n._file_id, n._row_number,
+                {', '.join(self.typed)},
+                list_filter([
+                {errors}
+                ], lambda e: e is not null) as _errors,
+                json_object({raw_json}) as _raw
+            from hashed n, all_units{vocab_joins}
+        )
+        select t.*,
+            case when {' and '.join(f't.{k} is not null' for k in keys)}
+                 and row_number() over (partition by {key_list} order by t._row_number) > 1
+            then 'duplicate of row ' || min(t._row_number) over (partition by {key_list})
+                 || ' (same business key: {', '.join(keys)})' end as _duplicate_reason
+        from typed t
+        """
+
+
+def check_src(con: duckdb.DuckDBPyConnection, kind: Kind, key: bytes,
+              prehashed: bool = False) -> None:
+    """Create temp table `checked` from temp table `src` (see module docstring).
+
+    `prehashed`: `src` holds member keys instead of ids (quarantined rows checked again).
+    """
+    con.execute(_Builder(kind, key, prehashed).build())
+    con.execute("""
+        create or replace temp table checked as
+        select * exclude (_errors, _duplicate_reason),
+               case when _duplicate_reason is null then _errors
+                    else list_append(_errors, _duplicate_reason) end as _errors,
+               _duplicate_reason is null as _retryable
+        from checked
+    """)
