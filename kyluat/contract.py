@@ -60,6 +60,7 @@ class Kind:
     columns: tuple[Column, ...]
     date_orders: tuple[DateOrder, ...] = ()
     member_form_rules: bool = False  # probationary and removal-from-post rules (§4)
+    vintage_column: str | None = None  # same key, other vintage: kept beside, not a duplicate
     description: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -196,6 +197,7 @@ AGGREGATE_REPORTS = Kind(
         _c("source_title", T.TEXT, False),
     ),
     date_orders=(DateOrder("period_start", "period_end"),),
+    vintage_column="as_of_date",
     description="Periodic statistical reports and published figures",
 )
 

@@ -136,7 +136,7 @@ class _Builder:
     def _expected(self, c) -> str:
         return (f"(select {_q(c.name + ' ')} || '''' || {{value}} || '''' || ' is not ' || "
                 f"description || '; expected one of ' || expected "
-                f"{'|| '' (or all)''' if c.allow_all else ''} "
+                f"{chr(124) * 2 + ' ' + _q(' (or all)') if c.allow_all else ''} "
                 f"from vocab_expect where vocabulary = {_q(c.vocabulary)})")
 
     def _vocab(self, c, v, label):
@@ -234,7 +234,8 @@ class _Builder:
         raw_json = ", ".join(f"{_q(c.stored_name)}, n.{c.stored_name}"
                              for c in kind.columns if c.type is not T.PERSONAL_NAME)
         keys = [c.stored_name for c in kind.key_columns]
-        key_list = ", ".join(["t._file_id"] + [f"t.{k}" for k in keys])
+        identity = keys + ([kind.vintage_column] if kind.vintage_column else [])
+        key_list = ", ".join(["t._file_id"] + [f"t.{k}" for k in identity])
         errors = ",\n                ".join(self.errors)
         return f"""
         create or replace temp table checked as

@@ -1,0 +1,18 @@
+-- Roll any unit up to its ancestors: one row per (unit, ancestor) and period of validity.
+-- Filter `as_of between valid_from and valid_to` (valid_to exclusive) for the tree on a date.
+select
+    ancestry.unit_code,
+    ancestry.ancestor_code,
+    ancestor.level as ancestor_level,
+    ancestry.distance,
+    ancestry.valid_from,
+    ancestry.valid_to
+from {{ ref('int_org_unit_ancestry') }} as ancestry
+left join {{ ref('stg_org_units') }} as ancestor
+    on ancestor.unit_code = ancestry.ancestor_code
+    and ancestor.valid_from < ancestry.valid_to
+    and ancestry.valid_from < ancestor.valid_to
+qualify row_number() over (
+    partition by ancestry.unit_code, ancestry.ancestor_code, ancestry.valid_from
+    order by ancestor.valid_from desc
+) = 1

@@ -1,0 +1,6 @@
+-- The activity_type vocabulary: canonical code with its English and Vietnamese labels.
+select
+    code,
+    label_en,
+    label_vi
+from {{ ref('vocab_activity_type') }}

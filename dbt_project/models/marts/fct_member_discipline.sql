@@ -1,0 +1,25 @@
+-- One row per (decision, member), current version. Revoked decisions stay, flagged, so that
+-- history is visible; every official total excludes them (`counts_in_totals`).
+select
+    decisions.deciding_unit_code,
+    decisions.decision_ref,
+    decisions.member_key,
+    decisions.authority_type,
+    decisions.discipline_form,
+    decisions.decision_date,
+    year(decisions.decision_date) as decision_year,
+    decisions.channel,
+    decisions.member_unit_code,
+    decisions.is_committee_member,
+    decisions.is_probationary,
+    decisions.status,
+    decisions.status <> 'revoked' as counts_in_totals,
+    decisions.violation_categories,
+    decisions.activity_ref,
+    deciding_unit.level as deciding_unit_level,
+    decisions.source_file_id
+from {{ ref('stg_member_disciplines') }} as decisions
+left join {{ ref('stg_org_units') }} as deciding_unit
+    on deciding_unit.unit_code = decisions.deciding_unit_code
+    and decisions.decision_date >= deciding_unit.valid_from
+    and decisions.decision_date < deciding_unit.valid_to

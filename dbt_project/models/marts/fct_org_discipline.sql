@@ -1,0 +1,21 @@
+-- One row per (decision, organisation disciplined), current version; revoked ones flagged.
+select
+    decisions.deciding_unit_code,
+    decisions.decision_ref,
+    decisions.target_unit_code,
+    decisions.authority_type,
+    decisions.discipline_form,
+    decisions.decision_date,
+    year(decisions.decision_date) as decision_year,
+    decisions.channel,
+    decisions.violation_categories,
+    decisions.activity_ref,
+    decisions.status,
+    decisions.status <> 'revoked' as counts_in_totals,
+    deciding_unit.level as deciding_unit_level,
+    decisions.source_file_id
+from {{ ref('stg_org_disciplines') }} as decisions
+left join {{ ref('stg_org_units') }} as deciding_unit
+    on deciding_unit.unit_code = decisions.deciding_unit_code
+    and decisions.decision_date >= deciding_unit.valid_from
+    and decisions.decision_date < deciding_unit.valid_to

@@ -1,0 +1,91 @@
+"""`kyluat` command line: run the pipeline, validate submissions, query the published file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+from kyluat.config import Settings
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    args.verbose = getattr(args, "verbose", False)
+    # The pipeline's resources read these, so flags and env vars mean the same thing.
+    if args.landing:
+        os.environ["KYLUAT_LANDING_DIR"] = str(Path(args.landing).resolve())
+    if args.warehouse:
+        os.environ["KYLUAT_WAREHOUSE_DIR"] = str(Path(args.warehouse).resolve())
+    from kyluat.pipeline import run_pipeline
+    from kyluat.summary import print_run_summary
+
+    settings = Settings.from_env()
+    if args.verbose:
+        outcome = run_pipeline(log_level="INFO")
+    else:
+        # dbt's own progress lines go to a log file; the summary below says what matters.
+        log_path = settings.warehouse_dir / "logs" / "last_run.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w", encoding="utf-8") as log_file, redirect_stdout(log_file):
+            outcome = run_pipeline(log_level="WARNING")
+        print(f"run log: {log_path}")
+    print_run_summary(outcome, settings)
+    return 0 if outcome.success else 1
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from kyluat.query import run_query
+
+    if args.warehouse:
+        os.environ["KYLUAT_WAREHOUSE_DIR"] = str(Path(args.warehouse).resolve())
+    query = args.query if args.query else sys.stdin.read()
+    return run_query(Settings.from_env().published_db, query, args.format)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from kyluat.submission_check import validate_files
+
+    problems = validate_files([Path(f) for f in args.files], Settings.from_env())
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s) in {len(args.files)} file(s)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kyluat", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="materialize everything once; non-zero exit when a "
+                                          "blocking check failed")
+    run.add_argument("--landing", help="landing directory (default $KYLUAT_LANDING_DIR)")
+    run.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    run.set_defaults(func=_cmd_run)
+
+    sql = commands.add_parser("sql", help="query the published analytics.duckdb read-only")
+    sql.add_argument("query", nargs="?", help="SQL text (read from stdin when omitted)")
+    sql.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    sql.add_argument("--format", choices=["table", "csv"], default="table")
+    sql.set_defaults(func=_cmd_sql)
+
+    validate = commands.add_parser("validate", help="check submission files against the "
+                                                    "contract without loading them")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().handlers[0].setLevel(level)  # libraries set their own logger levels
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

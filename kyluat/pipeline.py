@@ -1,0 +1,70 @@
+"""Run the whole Dagster job in this process: the one path used by `kyluat run`, `make demo`
+and the tests, so they exercise exactly what a scheduled run executes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from kyluat.config import REPO_ROOT
+
+JOB_NAME = "refresh_warehouse"
+
+
+def use_project_instance() -> None:
+    """Default DAGSTER_HOME to the repository (whose dagster.yaml every command uses)."""
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT))
+    os.environ.setdefault("KYLUAT_DAGSTER_STORAGE", str(REPO_ROOT / ".dagster"))
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass
+class CheckOutcome:
+    asset: str
+    name: str
+    passed: bool
+    blocking: bool
+    description: str
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    published: bool
+    checks: list[CheckOutcome] = field(default_factory=list)
+    step_failures: list[str] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def success(self) -> bool:
+        return self.published and not self.step_failures and not any(
+            c.blocking for c in self.failed_checks)
+
+
+def run_pipeline(instance=None, log_level: str = "WARNING") -> RunOutcome:
+    use_project_instance()
+    from dagster import AssetCheckSeverity, DagsterInstance
+
+    from orchestration.definitions import defs
+
+    instance = instance or DagsterInstance.get()
+    job = defs.resolve_job_def(JOB_NAME)
+    quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    outcome = RunOutcome(run_id=result.run_id, published="published/analytics" in materialized)
+    for evaluation in result.get_asset_check_evaluations():
+        outcome.checks.append(CheckOutcome(
+            asset=evaluation.asset_key.to_user_string(),
+            name=evaluation.check_name,
+            passed=evaluation.passed,
+            blocking=evaluation.severity == AssetCheckSeverity.ERROR,
+            description=evaluation.description or ""))
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        message = error.message.strip().splitlines()[0] if error else "failed"
+        outcome.step_failures.append(f"{event.step_key}: {message}")
+    return outcome

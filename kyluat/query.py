@@ -1,0 +1,35 @@
+"""Read-only SQL on the published file, for analysts and for the demo summary."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import duckdb
+
+
+def connect_published(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise SystemExit(f"{path} does not exist yet: run `kyluat run` (or `make demo`) first")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def run_query(path: Path, query: str, output_format: str = "table") -> int:
+    con = connect_published(path)
+    try:
+        relation = con.sql(query)
+        if relation is None:
+            return 0
+        if output_format == "csv":
+            writer = csv.writer(sys.stdout)
+            writer.writerow(relation.columns)
+            writer.writerows(relation.fetchall())
+        else:
+            relation.show(max_rows=10_000, max_width=240)
+        return 0
+    except duckdb.Error as exc:
+        print(f"query failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()

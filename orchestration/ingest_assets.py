@@ -1,0 +1,42 @@
+"""Ingestion: landing files -> raw tables, file registry and quarantine (one transaction)."""
+
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+
+from kyluat.contract import KINDS
+from kyluat.ingest import run_ingest
+from orchestration.resources import WarehouseResource
+
+RAW_KEYS = {kind: AssetKey(["raw", kind]) for kind in KINDS}
+AUDIT_KEYS = [AssetKey(["audit", "file_registry"]), AssetKey(["audit", "quarantine"])]
+
+
+@multi_asset(
+    specs=[AssetSpec(key, group_name="ingest", description=KINDS[kind].description)
+           for kind, key in RAW_KEYS.items()]
+    + [AssetSpec(AUDIT_KEYS[0], group_name="ingest",
+                 description="Every file read: path, size, sha256, kind, counts, first error"),
+       AssetSpec(AUDIT_KEYS[1], group_name="ingest",
+                 description="Rows (and whole files) that failed the contract, with reasons")],
+    can_subset=False,
+)
+def submitted_files(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """Read every new file of the landing directory; re-check quarantined rows."""
+    summary = run_ingest(warehouse.settings(), run_id=context.run_id)
+    context.log.info(f"{summary.files_new} new files, {summary.rows_accepted} rows loaded, "
+                     f"{summary.rows_quarantined} quarantined, {summary.rows_resolved} "
+                     "released from quarantine")
+    for kind, key in RAW_KEYS.items():
+        counts = summary.kinds.get(kind)
+        yield MaterializeResult(asset_key=key, metadata={
+            "new_files": counts.files if counts else 0,
+            "rows_loaded": counts.accepted if counts else 0,
+            "rows_quarantined": counts.quarantined if counts else 0,
+            "rows_released_from_quarantine": counts.resolved if counts else 0,
+        })
+    yield MaterializeResult(asset_key=AUDIT_KEYS[0], metadata={
+        "files_seen": summary.files_seen, "files_new": summary.files_new,
+        "files_rejected": summary.files_rejected})
+    yield MaterializeResult(asset_key=AUDIT_KEYS[1], metadata={
+        "rows_quarantined": summary.rows_quarantined,
+        "rows_released": summary.rows_resolved})
