@@ -10,6 +10,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from kyluat.config import Settings
+from kyluat.contract import KINDS
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -48,7 +49,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from kyluat.submission_check import validate_files
 
-    problems = validate_files([Path(f) for f in args.files], Settings.from_env())
+    problems = validate_files([Path(f) for f in args.files], Settings.from_env(), args.kind)
     for problem in problems:
         print(problem)
     print(f"{len(problems)} problem(s) in {len(args.files)} file(s)", file=sys.stderr)
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check submission files against the "
                                                     "contract without loading them")
     validate.add_argument("files", nargs="+")
+    validate.add_argument("--kind", choices=sorted(KINDS),
+                          help="kind of every file (default: from its folder or name)")
     validate.set_defaults(func=_cmd_validate)
     return parser
 

@@ -150,8 +150,8 @@ def _utf8_copy(path: Path) -> Path | None:
     if any(ch < " " and ch not in "\t\r\n" for ch in text[:_CHUNK]):
         raise FileRejected("the file is neither UTF-8 nor Windows-1258 (it looks like "
                            "UTF-16 or a binary file); save it as CSV UTF-8")
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv",
+                                     delete=False) as handle:
         handle.write(text)
     return Path(handle.name)
 
@@ -180,13 +180,14 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
             select line, error_type, error_message, csv_line
             from csv_rejects_errors order by line
         """).fetchall()
-        con.execute("drop table if exists csv_rejects_errors; drop table if exists csv_rejects_scan")
+        con.execute("drop table if exists csv_rejects_errors; "
+                    "drop table if exists csv_rejects_scan")
     except duckdb.Error as exc:
         raise FileRejected(f"not readable as CSV: {str(exc).splitlines()[0]}") from exc
     finally:
         if decoded:
             decoded.unlink(missing_ok=True)
-    for line, error_type, message, raw in rejects:
+    for line, error_type, _, _ in rejects:
         if error_type == "UNQUOTED VALUE":
             raise FileRejected(f"row {line}: a quoted value is never closed (the file may be "
                                "truncated); nothing from it was loaded")

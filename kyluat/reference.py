@@ -77,7 +77,8 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
         from vocab_source
     """)
     descriptions = {**_DESCRIPTIONS, **{k: v[2] for k, v in _DERIVED.items()}}
-    con.execute("create or replace temp table vocab_description (vocabulary varchar, description varchar)")
+    con.execute("create or replace temp table vocab_description "
+                "(vocabulary varchar, description varchar)")
     con.executemany("insert into vocab_description values (?, ?)", list(descriptions.items()))
     con.execute("""
         create or replace temp table vocab_expect as

@@ -39,6 +39,12 @@ def _msg(*parts: str) -> str:
     return " || ".join(parts)
 
 
+def _split(v: str) -> str:
+    """A `;`-separated value as a list of trimmed, non-empty items."""
+    return (f"list_filter(list_transform(string_split({v}, ';'), lambda x: trim(x)), "
+            "lambda x: x <> '')")
+
+
 def _parse_date(v: str) -> str:
     return (f"coalesce(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'), "
             f"try_strptime({v}, '%Y-%m-%d %H:%M:%S'))::date")
@@ -114,7 +120,8 @@ class _Builder:
         self.typed.append(f"try_cast(split_part({v}, '.', 1) as bigint) as {c.name}")
         self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0+)?')",
                    _msg(label, _shown(v), _q(" is not a whole number")))
-        self.error(f"regexp_full_match({v}, '-[0-9]+(\\.0+)?') and try_cast(split_part({v}, '.', 1) as bigint) <> 0",
+        self.error(f"regexp_full_match({v}, '-[0-9]+(\\.0+)?') "
+                   f"and try_cast(split_part({v}, '.', 1) as bigint) <> 0",
                    _msg(label, v, _q(" is negative; counts cannot be")))
 
     def _year(self, c, v, label):
@@ -125,7 +132,9 @@ class _Builder:
                    _msg(label, v, _q(" is in the future")))
 
     def _number(self, c, v, label):
-        value = f"try_cast(case when {v} like '%,%' and {v} not like '%.%' then replace({v}, ',', '.') else {v} end as double)"
+        # a decimal comma (81,28) is read as a decimal point
+        value = (f"try_cast(case when {v} like '%,%' and {v} not like '%.%' "
+                 f"then replace({v}, ',', '.') else {v} end as double)")
         self.typed.append(f"{value} as {c.name}")
         self.error(f"{v} is not null and {value} is null",
                    _msg(label, _shown(v), _q(" is not a number")))
@@ -143,23 +152,22 @@ class _Builder:
         self.vocabularies.add(c.vocabulary)
         lookup = f"{self._vocab_map(c)}[kyluat_fold({v})]"
         if c.default:
-            self.typed.append(f"coalesce({lookup}, case when {v} is null then {_q(c.default)} end) as {c.name}")
+            default = f"case when {v} is null then {_q(c.default)} end"
+            self.typed.append(f"coalesce({lookup}, {default}) as {c.name}")
         else:
             self.typed.append(f"{lookup} as {c.name}")
         self.error(f"{v} is not null and {lookup} is null", self._expected(c).format(value=v))
 
     def _vocab_list(self, c, v, label):
         self.vocabularies.add(c.vocabulary)
-        items = f"list_filter(list_transform(string_split({v}, ';'), lambda x: trim(x)), lambda x: x <> '')"
-        vmap = self._vocab_map(c)
+        items = _split(v)
+        code_of = f"{self._vocab_map(c)}[kyluat_fold(x)]"
+        codes = f"list_sort(list_distinct(list_transform({items}, lambda x: {code_of})))"
+        unknown = f"list_filter({items}, lambda x: {code_of} is null)"
         if c.allow_all:
-            codes = (f"case when kyluat_fold({v}) in ('all', 'tat ca') then ['all'] else "
-                     f"list_sort(list_distinct(list_transform({items}, lambda x: {vmap}[kyluat_fold(x)]))) end")
-            unknown = (f"case when kyluat_fold({v}) in ('all', 'tat ca') then [] else "
-                       f"list_filter({items}, lambda x: {vmap}[kyluat_fold(x)] is null) end")
-        else:
-            codes = f"list_sort(list_distinct(list_transform({items}, lambda x: {vmap}[kyluat_fold(x)])))"
-            unknown = f"list_filter({items}, lambda x: {vmap}[kyluat_fold(x)] is null)"
+            is_all = f"kyluat_fold({v}) in ('all', 'tat ca')"
+            codes = f"case when {is_all} then ['all'] else {codes} end"
+            unknown = f"case when {is_all} then [] else {unknown} end"
         self.typed.append(f"{codes} as {c.name}")
         self.error(f"{v} is not null and len({unknown}) > 0",
                    self._expected(c).format(value=f"array_to_string({unknown}, ';')"))
@@ -168,20 +176,22 @@ class _Builder:
 
     def _unit(self, c, v, label):
         self.typed.append(f"{v} as {c.name}")
-        self.error(f"{v} is not null and not exists (select 1 from known_units u where u.unit_code = {v})",
-                   _msg(label, _shown(v), _q(" is not a known unit; its org_units row must be sent first")))
+        known = f"exists (select 1 from known_units u where u.unit_code = {v})"
+        self.error(f"{v} is not null and not {known}",
+                   _msg(label, _shown(v),
+                        _q(" is not a known unit; its org_units row must be sent first")))
         if c.date_column:
             d = _parse_date(f"n.{c.date_column}")
             self.error(
                 f"{v} is not null and {d} is not null "
-                f"and exists (select 1 from known_units u where u.unit_code = {v}) "
+                f"and {known} "
                 f"and not exists (select 1 from known_units u where u.unit_code = {v} "
                 f"and u.valid_from <= {d} and (u.valid_to is null or {d} < u.valid_to))",
                 _msg(label, _shown(v), _q(f" is not valid on {c.date_column} "),
                      f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)")))
 
     def _unit_list(self, c, v, label):
-        items = f"list_filter(list_transform(string_split({v}, ';'), lambda x: trim(x)), lambda x: x <> '')"
+        items = _split(v)
         self.typed.append(f"{items} as {c.name}")
         unknown = f"list_filter({items}, lambda x: not list_contains(all_units.codes, x))"
         self.error(f"{v} is not null and len({unknown}) > 0",
@@ -209,7 +219,8 @@ class _Builder:
         committee = f"coalesce(kyluat_fold(n.is_committee_member) in {_TRUE}, false)"
         self.error(f"{probationary} and {form} in ('removal_from_post', 'expulsion')",
                    _msg(_q("discipline_form "), _shown("n.discipline_form"),
-                        _q(" is not allowed for a probationary member; expected khiển trách or cảnh cáo")))
+                        _q(" is not allowed for a probationary member; "
+                           "expected khiển trách or cảnh cáo")))
         self.error(f"{form} = 'removal_from_post' and not {probationary} and not {committee}",
                    _q("discipline_form 'cách chức' (removal from post) needs a post, "
                       "but is_committee_member is not true"))

@@ -1,0 +1,65 @@
+# kyluat: `make demo` sets everything up and runs the pipeline on the bundled sample;
+# `make test` runs the test suite. Both work on a fresh machine that has only python3.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := warehouse/samples/quang_nam_2021_2023
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+export DAGSTER_HOME ?= $(CURDIR)
+export KYLUAT_DAGSTER_STORAGE ?= $(CURDIR)/.dagster
+export UV_COMPILE_BYTECODE := 1
+export GX_ANALYTICS_ENABLED := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+# uv comes from the package index when the machine does not have it.
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(PYTHON) -m uv
+endif
+
+.PHONY: help setup demo test lint ui sample clean
+
+help:
+	@echo "make demo    set up, run the whole pipeline on the bundled sample, print a summary"
+	@echo "make test    run the test suite (unit and integration)"
+	@echo "make lint    ruff on Python"
+	@echo "make ui      Dagster webserver and daemon on this instance"
+	@echo "make sample  regenerate the bundled synthetic sample"
+
+$(BIN)/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --locked --all-groups
+	@touch $@
+
+$(MANIFEST): $(BIN)/.installed $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	@touch $@
+
+setup: $(BIN)/.installed $(MANIFEST)
+	@mkdir -p $(KYLUAT_DAGSTER_STORAGE)
+
+demo: setup
+	$(BIN)/kyluat run --landing $(SAMPLE)/landing
+	$(BIN)/kyluat sql "select figure_id, published_value, computed_value, status \
+	  from marts.rpt_published_reconciliation where figure_origin = 'published' order by 1"
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+ui: setup
+	$(BIN)/dagster dev -m orchestration.definitions
+
+sample: setup
+	$(BIN)/python -m kyluat.samples.quang_nam
+
+clean:
+	rm -rf .dagster dbt_project/target dbt_project/logs warehouse/discipline.duckdb* \
+	  warehouse/analytics.duckdb warehouse/logs

@@ -1,0 +1,93 @@
+"""`kyluat validate`: check files against the contract exactly as ingestion would, without
+touching the warehouse. Unit codes are checked against the published organisation tree
+(when there is one) and against org_units files given in the same call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from kyluat import reference
+from kyluat.config import Settings
+from kyluat.contract import FORMATS, KINDS, Kind
+from kyluat.ingest import ensure_schema, refresh_known_units
+from kyluat.pseudonym import DEVELOPMENT_KEY
+from kyluat.readers import (
+    FileRejected,
+    LandingFile,
+    file_sha256,
+    read_into_src,
+    workbook_kinds,
+)
+from kyluat.validation import check_src
+
+
+def _kinds_of(con, path: Path, kind: str | None) -> list[str]:
+    if kind:
+        return [kind]
+    if path.parent.name in KINDS:
+        return [path.parent.name]
+    if path.suffix.lower() == ".xlsx":
+        return workbook_kinds(con, path)
+    for name in KINDS:  # e.g. member_disciplines_2023.csv
+        if path.name.startswith(name):
+            return [name]
+    raise FileRejected("cannot tell the kind: put the file in a folder named after its kind, "
+                       "start its name with the kind, or pass --kind")
+
+
+def _seed_units(con, settings: Settings) -> None:
+    """Units of the published warehouse count as known, as they would when loading."""
+    if not settings.published_db.exists():
+        return
+    try:
+        con.execute(f"attach '{settings.published_db}' as published (read_only)")
+        con.execute("""
+            insert into raw.org_units (unit_code, valid_from, valid_to, _file_id, _row_number)
+            select unit_code, valid_from, nullif(valid_to, date '9999-12-31'), 0, 0
+            from published.marts.dim_org_unit
+        """)
+        con.execute("detach published")
+    except duckdb.Error:
+        pass  # an older or partial published file: check against the given files only
+
+
+def validate_files(paths: list[Path], settings: Settings, kind: str | None = None) -> list[str]:
+    con = duckdb.connect()
+    ensure_schema(con)
+    reference.load_vocabularies(con)
+    _seed_units(con, settings)
+    problems: list[str] = []
+    plan: list[tuple[Path, Kind]] = []
+    for path in paths:
+        try:
+            plan += [(path, KINDS[k]) for k in _kinds_of(con, path, kind)]
+        except (FileRejected, KeyError) as exc:
+            problems.append(f"{path}: {exc}")
+    # org_units first, so the other files are checked against the units they bring.
+    order = list(KINDS)
+    plan.sort(key=lambda item: order.index(item[1].name))
+    for file_id, (path, spec) in enumerate(plan, start=1):
+        landing = LandingFile(path, path.name, FORMATS.get(path.suffix.lower(), "unknown"),
+                              spec.name if path.suffix.lower() != ".xlsx" else None,
+                              path.stat().st_size, file_sha256(path))
+        try:
+            read = read_into_src(con, landing, spec.name)
+        except FileRejected as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        con.execute("create or replace temp table src as select ?::bigint as _file_id, * "
+                    "from src", [file_id])
+        refresh_known_units(con, spec)
+        check_src(con, spec, DEVELOPMENT_KEY.encode())
+        problems += [f"{path}:{row}: {reason}" for row, reason, _ in read.parse_rejects]
+        for row, errors in con.execute(
+                "select _row_number, _errors from checked where len(_errors) > 0 "
+                "order by _row_number").fetchall():
+            problems += [f"{path}:{row}: {error}" for error in errors]
+        if spec.name == "org_units":
+            columns = ", ".join(c.stored_name for c in spec.stored_columns)
+            con.execute(f"insert into raw.org_units select {columns}, _file_id, _row_number, "
+                        "now(), 'validate' from checked where len(_errors) = 0")
+    return problems

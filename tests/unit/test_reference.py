@@ -1,0 +1,57 @@
+"""The seeds are reference data that ingestion and dbt share: they must be unambiguous."""
+
+import csv
+
+import duckdb
+
+from kyluat import reference
+from kyluat.config import SEEDS_DIR
+from kyluat.contract import KINDS
+
+
+def test_no_folded_label_means_two_codes_in_one_vocabulary():
+    con = duckdb.connect()
+    reference.load_vocabularies(con)
+    clashes = con.execute("""
+        select vocabulary, match_key, list(distinct code) from vocab_match
+        group by all having count(distinct code) > 1
+    """).fetchall()
+    assert clashes == []
+
+
+def test_every_vocabulary_used_by_the_contract_exists():
+    con = duckdb.connect()
+    reference.load_vocabularies(con)
+    known = {r[0] for r in con.execute("select distinct vocabulary from vocab_match").fetchall()}
+    used = {c.vocabulary for k in KINDS.values() for c in k.columns if c.vocabulary}
+    assert used <= known
+
+
+def test_header_aliases_name_real_columns():
+    columns = {c.name for k in KINDS.values() for c in k.columns}
+    with (SEEDS_DIR / "header_aliases.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    for row in rows:
+        assert row["column_name"] in columns, row
+        assert not row["kind"] or row["kind"] in KINDS, row
+
+
+def test_fold_matches_sql_fold():
+    con = duckdb.connect()
+    con.execute(reference.FOLD_MACRO)
+    for text in ["Thiếu trách nhiệm", "  ĐẢNG  ủy ", "Giải quyết tố cáo, khiếu nại"]:
+        sql = con.execute("select kyluat_fold(?)", [text]).fetchone()[0]
+        assert sql == reference.fold(text).replace("_", " ")
+
+
+def test_vietnamese_headers_map_to_contract_columns():
+    columns = {c.name for c in KINDS["member_disciplines"].columns}
+    assert reference.canonical_header("member_disciplines", "Hình thức kỷ luật", columns) \
+        == "discipline_form"
+    assert reference.canonical_header("member_disciplines", " MÃ ĐẢNG VIÊN ", columns) \
+        == "member_id"
+    assert reference.canonical_header("aggregate_reports", "Nội dung vi phạm",
+                                      {c.name for c in KINDS["aggregate_reports"].columns}) \
+        == "violation_category"
+    assert reference.canonical_header("member_disciplines", "Ghi chú", columns) is None
