@@ -1,21 +1,25 @@
--- Each current decision (on a member or an organisation) once per unit it counts under:
--- its deciding unit and every ancestor of that unit on the decision date. Counting rows per
--- scope unit counts each decision once at every level, however many levels reported it.
+-- Each current decision (on a member or an organisation) once per unit it counts under, in
+-- two structures:
+--   as_of    the deciding unit and its ancestors on the decision date (the tree as it was);
+--   current  the unit that carries the deciding unit today and its ancestors today.
+-- Counting rows per (structure, scope unit) counts each decision once at every level,
+-- however many levels reported it. scope_distance 0 is the deciding unit itself.
 with decisions as (
     select
         'member' as subject_kind, deciding_unit_code, decision_ref, member_key as subject_key,
         authority_type, discipline_form, decision_date, channel, violation_categories,
-        activity_ref, counts_in_totals
+        activity_ref, is_committee_member, counts_in_totals
     from {{ ref('fct_member_discipline') }}
     union all
     select
         'organization', deciding_unit_code, decision_ref, target_unit_code,
         authority_type, discipline_form, decision_date, channel, violation_categories,
-        activity_ref, counts_in_totals
+        activity_ref, false, counts_in_totals
     from {{ ref('fct_org_discipline') }}
 )
 
 select
+    'as_of' as structure,
     ancestry.ancestor_code as scope_unit_code,
     ancestry.distance as scope_distance,
     decisions.*
@@ -24,3 +28,12 @@ inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on ancestry.unit_code = decisions.deciding_unit_code
     and decisions.decision_date >= ancestry.valid_from
     and decisions.decision_date < ancestry.valid_to
+union all
+select
+    'current',
+    rollup.ancestor_code,
+    rollup.distance,
+    decisions.*
+from decisions
+inner join {{ ref('int_org_unit_current_rollup') }} as rollup
+    on rollup.unit_code = decisions.deciding_unit_code

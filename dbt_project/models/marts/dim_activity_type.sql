@@ -2,5 +2,6 @@
 select
     code,
     label_en,
-    label_vi
+    label_vi,
+    channel
 from {{ ref('vocab_activity_type') }}

@@ -4,7 +4,10 @@
 --   consistent      the qualifier holds (at_least: computed >= published; at_most: <=;
 --                   approximately: within var('approximately_tolerance') of published)
 --   mismatch        otherwise; `difference` = computed - published
---   not_computable  the records cannot answer it (unknown unit, or a measure not yet derived)
+--   not_computable  the records cannot answer it (unknown unit, or a funnel measure filtered
+--                   by form or category, which activities do not carry)
+-- Discipline counts use the tree as it was on each decision date; funnel steps (inspected,
+-- violation_found, discipline_required) come from activities by start date.
 -- Reports are compared with records, never added to them, so nothing is counted twice.
 with figures as (
     select
@@ -32,7 +35,8 @@ disciplined as (
     select figures.figure_key, count(*) as computed_value
     from numbered as figures
     inner join {{ ref('int_discipline_scopes') }} as decisions
-        on decisions.subject_kind = figures.subject_kind
+        on decisions.structure = 'as_of'
+        and decisions.subject_kind = figures.subject_kind
         and decisions.decision_date between figures.period_start and figures.period_end
         and decisions.counts_in_totals
         and (
@@ -52,20 +56,61 @@ disciplined as (
     group by figures.figure_key
 ),
 
+-- Funnel steps come from activities: by conducting unit and start date, or, for a figure
+-- tied to one activity, from that activity alone whatever its dates.
+activity_rows as (
+    select
+        scope_unit_code, scope_distance, activity_ref, authority_type, channel, start_date,
+        members_inspected, orgs_inspected, members_in_violation, orgs_in_violation,
+        members_discipline_required, orgs_discipline_required
+    from {{ ref('int_activity_scopes') }}
+),
+
+funnel as (
+    select
+        figures.figure_key,
+        sum(case
+            when figures.measure = 'inspected' and figures.subject_kind = 'member'
+                then activities.members_inspected
+            when figures.measure = 'inspected' then activities.orgs_inspected
+            when figures.measure = 'violation_found' and figures.subject_kind = 'member'
+                then activities.members_in_violation
+            when figures.measure = 'violation_found' then activities.orgs_in_violation
+            when figures.subject_kind = 'member' then activities.members_discipline_required
+            else activities.orgs_discipline_required
+        end) as computed_value
+    from numbered as figures
+    inner join activity_rows as activities
+        on (figures.activity_ref is not null and activities.activity_ref = figures.activity_ref
+            and activities.scope_distance = 0)
+        or (figures.activity_ref is null
+            and activities.scope_unit_code = figures.reporting_unit_code
+            and activities.start_date between figures.period_start and figures.period_end
+            and (figures.scope = 'unit_and_below' or activities.scope_distance = 0))
+    where figures.measure in ('inspected', 'violation_found', 'discipline_required')
+        and {{ filter_admits('figures.authority_type', 'activities.authority_type') }}
+        and {{ filter_admits('figures.channel', 'activities.channel') }}
+    group by figures.figure_key
+),
+
 assessed as (
     select
         figures.*,
         case
             when figures.measure <> 'disciplined'
-                then 'measure ' || figures.measure || ' is not derived from records yet'
+                and not (list_contains(figures.discipline_form, 'all')
+                         and list_contains(figures.violation_category, 'all'))
+                then 'activities carry no discipline form or violation category; '
+                    || figures.measure || ' can only be computed for all of them'
             when figures.activity_ref is null and not exists (
                 select 1 from {{ ref('stg_org_units') }} as units
                 where units.unit_code = figures.reporting_unit_code
             ) then 'reporting unit ' || figures.reporting_unit_code || ' is not in org_units'
         end as not_computable_reason,
-        coalesce(disciplined.computed_value, 0) as counted_value
+        coalesce(disciplined.computed_value, funnel.computed_value, 0)::bigint as counted_value
     from numbered as figures
     left join disciplined on disciplined.figure_key = figures.figure_key
+    left join funnel on funnel.figure_key = figures.figure_key
 )
 
 select

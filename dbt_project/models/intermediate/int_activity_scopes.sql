@@ -1,0 +1,23 @@
+-- Each current activity once per unit it counts under (conducting unit and its ancestors on
+-- the start date), with its contribution to each step of the inspection funnel.
+select
+    ancestry.ancestor_code as scope_unit_code,
+    ancestry.distance as scope_distance,
+    activities.conducting_unit_code,
+    activities.activity_ref,
+    activities.authority_type,
+    activities.activity_type,
+    activities.channel,
+    activities.subject_kind,
+    activities.start_date,
+    activities.members_inspected,
+    activities.orgs_inspected,
+    activities.members_in_violation,
+    activities.orgs_in_violation,
+    activities.members_discipline_required,
+    activities.orgs_discipline_required
+from {{ ref('fct_activity') }} as activities
+inner join {{ ref('int_org_unit_ancestry') }} as ancestry
+    on ancestry.unit_code = activities.conducting_unit_code
+    and activities.start_date >= ancestry.valid_from
+    and activities.start_date < ancestry.valid_to

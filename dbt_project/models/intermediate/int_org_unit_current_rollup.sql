@@ -1,0 +1,11 @@
+-- Roll any unit (even a closed one) up the CURRENT tree: the unit is first mapped to the unit
+-- that carries it today, then to every ancestor of that unit in the open structure.
+select
+    map.unit_code,
+    map.current_unit_code,
+    ancestry.ancestor_code,
+    ancestry.distance
+from {{ ref('int_org_unit_current_map') }} as map
+inner join {{ ref('int_org_unit_ancestry') }} as ancestry
+    on ancestry.unit_code = map.current_unit_code
+    and ancestry.valid_to = date '9999-12-31'

@@ -1,0 +1,12 @@
+-- Roll any unit, including closed ones, up TODAY's structure: current_unit_code is the unit
+-- that carries it now (first successor rule), ancestor_code each unit above that one today.
+-- Example: a Quang Nam district abolished in 2025 rolls up to Da Nang.
+select
+    rollup.unit_code,
+    rollup.current_unit_code,
+    rollup.ancestor_code,
+    ancestor.level as ancestor_level,
+    rollup.distance
+from {{ ref('int_org_unit_current_rollup') }} as rollup
+left join {{ ref('stg_org_units') }} as ancestor
+    on ancestor.unit_code = rollup.ancestor_code and ancestor.is_open

@@ -1,0 +1,15 @@
+-- Question: for which violations were members and organisations disciplined? A decision with
+-- two categories counts once in each, so rows do NOT add up to the total of decisions (use
+-- mart_discipline_unit_year or mart_discipline_breakdown for totals).
+select
+    scopes.structure,
+    scopes.scope_unit_code as unit_code,
+    year(scopes.decision_date) as decision_year,
+    scopes.subject_kind,
+    scopes.authority_type,
+    category.violation_category,
+    count(*) as disciplined
+from {{ ref('int_discipline_scopes') }} as scopes,
+    unnest(scopes.violation_categories) as category(violation_category)
+where scopes.counts_in_totals
+group by all

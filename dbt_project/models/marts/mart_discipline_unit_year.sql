@@ -1,0 +1,80 @@
+-- Question: how many members and organisations did each unit and all levels under it
+-- discipline each year, how many distinct persons, at what rate per 1,000 members, with what
+-- shares of committee members, expulsions and corruption cases, and how did it change?
+-- structure = as_of (the tree on the decision date) or current (today's tree, after 2025).
+-- Revoked decisions are excluded. Denominator: membership nearest to 31 December.
+with decisions as (
+    select * from {{ ref('int_discipline_scopes') }} where counts_in_totals
+),
+
+yearly as (
+    select
+        structure,
+        scope_unit_code as unit_code,
+        year(decision_date) as decision_year,
+        count(*) filter (where subject_kind = 'member') as members_disciplined,
+        count(distinct subject_key) filter (where subject_kind = 'member')
+            as distinct_members_disciplined,
+        count(*) filter (where subject_kind = 'member' and authority_type = 'party_committee')
+            as members_by_party_committee,
+        count(*) filter (where subject_kind = 'member'
+                         and authority_type = 'inspection_committee')
+            as members_by_inspection_committee,
+        count(*) filter (where subject_kind = 'member' and scope_distance = 0)
+            as members_disciplined_by_unit_itself,
+        count(*) filter (where subject_kind = 'organization') as orgs_disciplined,
+        count(*) filter (where subject_kind = 'member' and is_committee_member)
+            as committee_members_disciplined,
+        count(*) filter (where subject_kind = 'member' and discipline_form = 'expulsion')
+            as expulsions,
+        count(*) filter (where subject_kind = 'member'
+                         and list_contains(violation_categories, 'corruption_negativity'))
+            as corruption_cases
+    from decisions
+    group by all
+)
+
+select
+    yearly.structure,
+    yearly.unit_code,
+    units.unit_name,
+    units.level,
+    yearly.decision_year,
+    yearly.members_disciplined,
+    yearly.distinct_members_disciplined,
+    yearly.members_by_party_committee,
+    yearly.members_by_inspection_committee,
+    yearly.members_disciplined_by_unit_itself,
+    yearly.orgs_disciplined,
+    yearly.committee_members_disciplined,
+    yearly.expulsions,
+    yearly.corruption_cases,
+    round(yearly.committee_members_disciplined / nullif(yearly.members_disciplined, 0), 4)
+        as committee_member_share,
+    round(yearly.expulsions / nullif(yearly.members_disciplined, 0), 4) as expulsion_share,
+    round(yearly.corruption_cases / nullif(yearly.members_disciplined, 0), 4)
+        as corruption_share,
+    denominators.members as members_in_unit,
+    denominators.members_as_of,
+    round(1000.0 * yearly.members_disciplined / nullif(denominators.members, 0), 3)
+        as members_disciplined_per_1000,
+    previous.members_disciplined as members_disciplined_previous_year,
+    yearly.members_disciplined - previous.members_disciplined as yoy_change,
+    round((yearly.members_disciplined - previous.members_disciplined)
+          / nullif(previous.members_disciplined, 0), 4) as yoy_change_share
+from yearly
+left join yearly as previous
+    on previous.structure = yearly.structure
+    and previous.unit_code = yearly.unit_code
+    and previous.decision_year = yearly.decision_year - 1
+left join {{ ref('int_membership_denominators') }} as denominators
+    on denominators.unit_code = yearly.unit_code
+    and denominators.year = yearly.decision_year
+left join {{ ref('stg_org_units') }} as units
+    on units.unit_code = yearly.unit_code
+    and make_date(yearly.decision_year, 12, 31) >= units.valid_from
+    and make_date(yearly.decision_year, 12, 31) < units.valid_to
+qualify row_number() over (
+    partition by yearly.structure, yearly.unit_code, yearly.decision_year
+    order by units.valid_from desc nulls last
+) = 1
