@@ -22,7 +22,7 @@ AUDIT_KEYS = [AssetKey(["audit", "file_registry"]), AssetKey(["audit", "quaranti
 )
 def submitted_files(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Read every new file of the landing directory; re-check quarantined rows."""
-    summary = run_ingest(warehouse.settings(), run_id=context.run_id)
+    summary = run_ingest(warehouse.settings(), run_id=context.run.run_id)
     context.log.info(f"{summary.files_new} new files, {summary.rows_accepted} rows loaded, "
                      f"{summary.rows_quarantined} quarantined, {summary.rows_resolved} "
                      "released from quarantine")
