@@ -22,12 +22,13 @@ ifeq ($(UV),)
 UV := $(PYTHON) -m uv
 endif
 
-.PHONY: help setup demo test lint ui sample clean
+.PHONY: help setup demo test lint docs ui sample clean
 
 help:
 	@echo "make demo    set up, run the whole pipeline on the bundled sample, print a summary"
 	@echo "make test    run the test suite (unit and integration)"
-	@echo "make lint    ruff on Python"
+	@echo "make lint    ruff on Python, sqlfluff on the dbt models"
+	@echo "make docs    build the dbt documentation site (dbt_project/target/docs/index.html)"
 	@echo "make ui      Dagster webserver and daemon on this instance"
 	@echo "make sample  regenerate the bundled synthetic sample"
 
@@ -53,6 +54,13 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+# Column statistics come from the working warehouse: run `make demo` first for a full catalog.
+docs: setup
+	cd dbt_project && KYLUAT_WAREHOUSE_DIR=$(CURDIR)/warehouse ../$(BIN)/dbt docs generate \
+	  --target-path target/docs --quiet
+	@echo "dbt docs: dbt_project/target/docs/index.html (serve: cd dbt_project && ../$(BIN)/dbt docs serve --target-path target/docs)"
 
 ui: setup
 	$(BIN)/dagster dev -m orchestration.definitions

@@ -48,3 +48,16 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """The whole pipeline run once on the bundled sample, in a warehouse of its own."""
+    from kyluat.pipeline import run_pipeline
+
+    monkeypatch = pytest.MonkeyPatch()
+    settings = make_workspace(tmp_path_factory.mktemp("sample"), monkeypatch)
+    copy_sample(settings.landing_dir)
+    outcome = run_pipeline()
+    yield settings, outcome
+    monkeypatch.undo()

@@ -37,8 +37,10 @@ PB-D1,2000-01-01,Huyện B1,district,PB,,
 
 HEADER = ("deciding_unit_code,decision_ref,member_id,authority_type,discipline_form,"
           "decision_date,member_unit_code,violation_categories,channel,status\n")
-D1 = "PA-D1-G1-C1,1/CB,M1,party_committee,warning,2023-03-01,PA-D1-G1-C1,lack_of_responsibility,inspection,in_force\n"
-D2 = "PA-D1,2/HU,M2,inspection_committee,reprimand,2023-05-01,PA-D1,corruption_negativity,supervision,{status}\n"
+D1 = ("PA-D1-G1-C1,1/CB,M1,party_committee,warning,2023-03-01,PA-D1-G1-C1,"
+      "lack_of_responsibility,inspection,in_force\n")
+D2 = ("PA-D1,2/HU,M2,inspection_committee,reprimand,2023-05-01,PA-D1,corruption_negativity,"
+      "supervision,{status}\n")
 D3 = ("PA,3/TU,M3,inspection_committee,expulsion,2023-06-01,PA,"
       '"corruption_negativity;lack_of_responsibility",inspection,in_force\n')
 D4 = "PB-D1,4/QU,M4,party_committee,reprimand,2023-07-01,PB-D1,other,other,in_force\n"

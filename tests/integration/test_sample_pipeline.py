@@ -16,21 +16,9 @@ from tests.conftest import (
     PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY,
     PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
     SAMPLE_LANDING,
-    copy_sample,
-    make_workspace,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    monkeypatch = pytest.MonkeyPatch()
-    settings = make_workspace(tmp_path_factory.mktemp("sample"), monkeypatch)
-    copy_sample(settings.landing_dir)
-    first = run_pipeline()
-    yield settings, first
-    monkeypatch.undo()
 
 
 def published(settings):

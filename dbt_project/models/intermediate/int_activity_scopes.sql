@@ -18,6 +18,7 @@ select
     activities.orgs_discipline_required
 from {{ ref('fct_activity') }} as activities
 inner join {{ ref('int_org_unit_ancestry') }} as ancestry
-    on ancestry.unit_code = activities.conducting_unit_code
-    and activities.start_date >= ancestry.valid_from
-    and activities.start_date < ancestry.valid_to
+    on
+        activities.conducting_unit_code = ancestry.unit_code
+        and activities.start_date >= ancestry.valid_from
+        and activities.start_date < ancestry.valid_to

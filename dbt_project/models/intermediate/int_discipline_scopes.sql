@@ -6,15 +6,33 @@
 -- however many levels reported it. scope_distance 0 is the deciding unit itself.
 with decisions as (
     select
-        'member' as subject_kind, deciding_unit_code, decision_ref, member_key as subject_key,
-        authority_type, discipline_form, decision_date, channel, violation_categories,
-        activity_ref, is_committee_member, counts_in_totals
+        'member' as subject_kind,
+        deciding_unit_code,
+        decision_ref,
+        member_key as subject_key,
+        authority_type,
+        discipline_form,
+        decision_date,
+        channel,
+        violation_categories,
+        activity_ref,
+        is_committee_member,
+        counts_in_totals
     from {{ ref('fct_member_discipline') }}
     union all
     select
-        'organization', deciding_unit_code, decision_ref, target_unit_code,
-        authority_type, discipline_form, decision_date, channel, violation_categories,
-        activity_ref, false, counts_in_totals
+        'organization' as subject_kind,
+        deciding_unit_code,
+        decision_ref,
+        target_unit_code as subject_key,
+        authority_type,
+        discipline_form,
+        decision_date,
+        channel,
+        violation_categories,
+        activity_ref,
+        false as is_committee_member,
+        counts_in_totals
     from {{ ref('fct_org_discipline') }}
 )
 
@@ -25,15 +43,16 @@ select
     decisions.*
 from decisions
 inner join {{ ref('int_org_unit_ancestry') }} as ancestry
-    on ancestry.unit_code = decisions.deciding_unit_code
-    and decisions.decision_date >= ancestry.valid_from
-    and decisions.decision_date < ancestry.valid_to
+    on
+        decisions.deciding_unit_code = ancestry.unit_code
+        and decisions.decision_date >= ancestry.valid_from
+        and decisions.decision_date < ancestry.valid_to
 union all
 select
-    'current',
-    rollup.ancestor_code,
-    rollup.distance,
+    'current' as structure,
+    rollup.ancestor_code as scope_unit_code,
+    rollup.distance as scope_distance,
     decisions.*
 from decisions
 inner join {{ ref('int_org_unit_current_rollup') }} as rollup
-    on rollup.unit_code = decisions.deciding_unit_code
+    on decisions.deciding_unit_code = rollup.unit_code

@@ -2,12 +2,21 @@
 -- following the tree as it was (each step uses the parent version valid at the time).
 -- distance 0 is the unit itself, so "the unit and everything below it" is one equality join.
 with recursive versions as (
-    select unit_code, valid_from, valid_to, parent_code
+    select
+        unit_code,
+        valid_from,
+        valid_to,
+        parent_code
     from {{ ref('stg_org_units') }}
 ),
 
 chain (unit_code, ancestor_code, distance, valid_from, valid_to) as (
-    select unit_code, unit_code, 0, valid_from, valid_to
+    select
+        unit_code,
+        unit_code as ancestor_code,
+        0 as distance,
+        valid_from,
+        valid_to
     from versions
     union all
     select
@@ -18,12 +27,18 @@ chain (unit_code, ancestor_code, distance, valid_from, valid_to) as (
         least(chain.valid_to, parent.valid_to)
     from chain
     inner join versions as parent
-        on parent.unit_code = chain.ancestor_code
-        and parent.parent_code is not null
-        and parent.valid_from < chain.valid_to
-        and chain.valid_from < parent.valid_to
+        on
+            chain.ancestor_code = parent.unit_code
+            and parent.parent_code is not null
+            and chain.valid_to > parent.valid_from
+            and chain.valid_from < parent.valid_to
     where chain.distance < 12
 )
 
-select distinct unit_code, ancestor_code, distance, valid_from, valid_to
+select distinct
+    unit_code,
+    ancestor_code,
+    distance,
+    valid_from,
+    valid_to
 from chain

@@ -12,12 +12,18 @@ with recursive units as (
 ),
 
 walk (unit_code, current_unit_code, steps) as (
-    select unit_code, unit_code, 0
+    select
+        unit_code,
+        unit_code as current_unit_code,
+        0 as steps
     from units
     union all
-    select walk.unit_code, units.successor_codes[1], walk.steps + 1
+    select
+        walk.unit_code,
+        units.successor_codes[1],
+        walk.steps + 1
     from walk
-    inner join units on units.unit_code = walk.current_unit_code
+    inner join units on walk.current_unit_code = units.unit_code
     where not units.is_open and len(units.successor_codes) > 0 and walk.steps < 20
 )
 

@@ -7,5 +7,6 @@ select
     ancestry.distance
 from {{ ref('int_org_unit_current_map') }} as map
 inner join {{ ref('int_org_unit_ancestry') }} as ancestry
-    on ancestry.unit_code = map.current_unit_code
-    and ancestry.valid_to = date '9999-12-31'
+    on
+        map.current_unit_code = ancestry.unit_code
+        and ancestry.valid_to = date '9999-12-31'

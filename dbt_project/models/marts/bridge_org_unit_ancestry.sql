@@ -9,9 +9,10 @@ select
     ancestry.valid_to
 from {{ ref('int_org_unit_ancestry') }} as ancestry
 left join {{ ref('stg_org_units') }} as ancestor
-    on ancestor.unit_code = ancestry.ancestor_code
-    and ancestor.valid_from < ancestry.valid_to
-    and ancestry.valid_from < ancestor.valid_to
+    on
+        ancestry.ancestor_code = ancestor.unit_code
+        and ancestry.valid_to > ancestor.valid_from
+        and ancestry.valid_from < ancestor.valid_to
 qualify row_number() over (
     partition by ancestry.unit_code, ancestry.ancestor_code, ancestry.valid_from
     order by ancestor.valid_from desc

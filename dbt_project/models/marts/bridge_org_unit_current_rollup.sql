@@ -9,4 +9,4 @@ select
     rollup.distance
 from {{ ref('int_org_unit_current_rollup') }} as rollup
 left join {{ ref('stg_org_units') }} as ancestor
-    on ancestor.unit_code = rollup.ancestor_code and ancestor.is_open
+    on rollup.ancestor_code = ancestor.unit_code and ancestor.is_open

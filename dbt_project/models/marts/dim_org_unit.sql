@@ -12,4 +12,4 @@ select
     units.unit_type,
     units.successor_codes
 from {{ ref('stg_org_units') }} as units
-left join {{ ref('vocab_org_level') }} as levels on levels.code = units.level
+left join {{ ref('vocab_org_level') }} as levels on units.level = levels.code

@@ -2,14 +2,18 @@
 -- its contribution to each step of the funnel: inspected -> violation found -> discipline
 -- required -> disciplined (decisions that name this activity in activity_ref).
 with member_decisions as (
-    select activity_ref, count(*) as members_disciplined
+    select
+        activity_ref,
+        count(*) as members_disciplined
     from {{ ref('fct_member_discipline') }}
     where counts_in_totals and activity_ref is not null
     group by activity_ref
 ),
 
 org_decisions as (
-    select activity_ref, count(*) as orgs_disciplined
+    select
+        activity_ref,
+        count(*) as orgs_disciplined
     from {{ ref('fct_org_discipline') }}
     where counts_in_totals and activity_ref is not null
     group by activity_ref
@@ -32,11 +36,13 @@ select
     activities.subject_kind = 'member' as is_member_subject,
     (activities.subject_kind = 'member')::int as members_inspected,
     (activities.subject_kind = 'organization')::int as orgs_inspected,
-    coalesce(activities.members_in_violation,
-             (activities.subject_kind = 'member' and activities.violation_found)::int)
+    coalesce(
+        activities.members_in_violation,
+        (activities.subject_kind = 'member' and activities.violation_found)::int)
         as members_in_violation,
-    coalesce(activities.orgs_in_violation,
-             (activities.subject_kind = 'organization' and activities.violation_found)::int)
+    coalesce(
+        activities.orgs_in_violation,
+        (activities.subject_kind = 'organization' and activities.violation_found)::int)
         as orgs_in_violation,
     coalesce(activities.members_discipline_required, 0) as members_discipline_required,
     coalesce(activities.orgs_discipline_required, 0) as orgs_discipline_required,
@@ -45,9 +51,10 @@ select
     conducting_unit.level as conducting_unit_level,
     activities.source_file_id
 from {{ ref('stg_activities') }} as activities
-left join member_decisions on member_decisions.activity_ref = activities.activity_ref
-left join org_decisions on org_decisions.activity_ref = activities.activity_ref
+left join member_decisions on activities.activity_ref = member_decisions.activity_ref
+left join org_decisions on activities.activity_ref = org_decisions.activity_ref
 left join {{ ref('stg_org_units') }} as conducting_unit
-    on conducting_unit.unit_code = activities.conducting_unit_code
-    and activities.start_date >= conducting_unit.valid_from
-    and activities.start_date < conducting_unit.valid_to
+    on
+        activities.conducting_unit_code = conducting_unit.unit_code
+        and activities.start_date >= conducting_unit.valid_from
+        and activities.start_date < conducting_unit.valid_to

@@ -20,6 +20,7 @@ select
     decisions.source_file_id
 from {{ ref('stg_member_disciplines') }} as decisions
 left join {{ ref('stg_org_units') }} as deciding_unit
-    on deciding_unit.unit_code = decisions.deciding_unit_code
-    and decisions.decision_date >= deciding_unit.valid_from
-    and decisions.decision_date < deciding_unit.valid_to
+    on
+        decisions.deciding_unit_code = deciding_unit.unit_code
+        and decisions.decision_date >= deciding_unit.valid_from
+        and decisions.decision_date < deciding_unit.valid_to

@@ -7,4 +7,4 @@ select
     ) as is_current,
     files.path as source_file_path
 from {{ ref('stg_member_discipline_versions') }} as versions
-left join {{ source('audit', 'file_registry') }} as files on files.file_id = versions.source_file_id
+left join {{ source('audit', 'file_registry') }} as files on versions.source_file_id = files.file_id

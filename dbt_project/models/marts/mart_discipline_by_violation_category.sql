@@ -10,6 +10,6 @@ select
     category.violation_category,
     count(*) as disciplined
 from {{ ref('int_discipline_scopes') }} as scopes,
-    unnest(scopes.violation_categories) as category(violation_category)
+    unnest(scopes.violation_categories) as category (violation_category)
 where scopes.counts_in_totals
 group by all

@@ -4,7 +4,8 @@
 -- structure = as_of (the tree on the decision date) or current (today's tree, after 2025).
 -- Revoked decisions are excluded. Denominator: membership nearest to 31 December.
 with decisions as (
-    select * from {{ ref('int_discipline_scopes') }} where counts_in_totals
+    select * from {{ ref('int_discipline_scopes') }}
+    where counts_in_totals
 ),
 
 yearly as (
@@ -17,8 +18,9 @@ yearly as (
             as distinct_members_disciplined,
         count(*) filter (where subject_kind = 'member' and authority_type = 'party_committee')
             as members_by_party_committee,
-        count(*) filter (where subject_kind = 'member'
-                         and authority_type = 'inspection_committee')
+        count(
+            *) filter (where subject_kind = 'member'
+        and authority_type = 'inspection_committee')
             as members_by_inspection_committee,
         count(*) filter (where subject_kind = 'member' and scope_distance = 0)
             as members_disciplined_by_unit_itself,
@@ -27,8 +29,9 @@ yearly as (
             as committee_members_disciplined,
         count(*) filter (where subject_kind = 'member' and discipline_form = 'expulsion')
             as expulsions,
-        count(*) filter (where subject_kind = 'member'
-                         and list_contains(violation_categories, 'corruption_negativity'))
+        count(
+            *) filter (where subject_kind = 'member'
+        and list_contains(violation_categories, 'corruption_negativity'))
             as corruption_cases
     from decisions
     group by all
@@ -60,20 +63,25 @@ select
         as members_disciplined_per_1000,
     previous.members_disciplined as members_disciplined_previous_year,
     yearly.members_disciplined - previous.members_disciplined as yoy_change,
-    round((yearly.members_disciplined - previous.members_disciplined)
-          / nullif(previous.members_disciplined, 0), 4) as yoy_change_share
+    round(
+        (yearly.members_disciplined - previous.members_disciplined)
+        / nullif(previous.members_disciplined, 0), 4
+    ) as yoy_change_share
 from yearly
 left join yearly as previous
-    on previous.structure = yearly.structure
-    and previous.unit_code = yearly.unit_code
-    and previous.decision_year = yearly.decision_year - 1
+    on
+        yearly.structure = previous.structure
+        and yearly.unit_code = previous.unit_code
+        and previous.decision_year = yearly.decision_year - 1
 left join {{ ref('int_membership_denominators') }} as denominators
-    on denominators.unit_code = yearly.unit_code
-    and denominators.year = yearly.decision_year
+    on
+        yearly.unit_code = denominators.unit_code
+        and yearly.decision_year = denominators.year
 left join {{ ref('stg_org_units') }} as units
-    on units.unit_code = yearly.unit_code
-    and make_date(yearly.decision_year, 12, 31) >= units.valid_from
-    and make_date(yearly.decision_year, 12, 31) < units.valid_to
+    on
+        yearly.unit_code = units.unit_code
+        and make_date(yearly.decision_year, 12, 31) >= units.valid_from
+        and make_date(yearly.decision_year, 12, 31) < units.valid_to
 qualify row_number() over (
     partition by yearly.structure, yearly.unit_code, yearly.decision_year
     order by units.valid_from desc nulls last

@@ -23,6 +23,7 @@ select
     discipline.members_disciplined_per_1000
 from indicators
 left join {{ ref('mart_discipline_unit_year') }} as discipline
-    on discipline.structure = 'as_of'
-    and discipline.unit_code = indicators.unit_code
-    and discipline.decision_year = indicators.year
+    on
+        discipline.structure = 'as_of'
+        and indicators.unit_code = discipline.unit_code
+        and indicators.year = discipline.decision_year

@@ -49,4 +49,4 @@ select
         as members_disciplined_after_inspection_or_supervision
 from activity_steps as a
 full outer join decision_steps as d
-    on d.unit_code = a.unit_code and d.year = a.year and d.authority_type = a.authority_type
+    on a.unit_code = d.unit_code and a.year = d.year and a.authority_type = d.authority_type

@@ -11,46 +11,89 @@
 -- Reports are compared with records, never added to them, so nothing is counted twice.
 with figures as (
     select
-        'published' as figure_origin, figure_id, source_ref, source_title, reporting_unit_code,
-        period_start, period_end, measure, subject_kind, authority_type, discipline_form,
-        violation_category, channel, activity_ref, value as published_value, value_qualifier,
-        scope, as_of_date, true as is_current_vintage
+        'published' as figure_origin,
+        figure_id,
+        source_ref,
+        source_title,
+        reporting_unit_code,
+        period_start,
+        period_end,
+        measure,
+        subject_kind,
+        authority_type,
+        discipline_form,
+        violation_category,
+        channel,
+        activity_ref,
+        value as published_value,
+        value_qualifier,
+        scope,
+        as_of_date,
+        true as is_current_vintage
     from {{ ref('stg_published_figures') }}
     union all
     select
-        'submitted', null, source_ref, source_title, reporting_unit_code,
-        period_start, period_end, measure, subject_kind, authority_type, discipline_form,
-        violation_category, channel, null, value, value_qualifier,
-        scope, as_of_date, is_current_vintage
+        'submitted' as figure_origin,
+        null as figure_id,
+        source_ref,
+        source_title,
+        reporting_unit_code,
+        period_start,
+        period_end,
+        measure,
+        subject_kind,
+        authority_type,
+        discipline_form,
+        violation_category,
+        channel,
+        null as activity_ref,
+        value,
+        value_qualifier,
+        scope,
+        as_of_date,
+        is_current_vintage
     from {{ ref('stg_aggregate_reports') }}
 ),
 
 numbered as (
-    select row_number() over (order by figure_origin, source_ref, reporting_unit_code,
-                                       period_start, measure, as_of_date) as figure_key, *
+    select
+        row_number() over (
+            order by
+                figure_origin, source_ref, reporting_unit_code,
+                period_start, measure, as_of_date
+        ) as figure_key,
+        *
     from figures
 ),
 
 disciplined as (
-    select figures.figure_key, count(*) as computed_value
+    select
+        figures.figure_key,
+        count(*) as computed_value
     from numbered as figures
     inner join {{ ref('int_discipline_scopes') }} as decisions
-        on decisions.structure = 'as_of'
-        and decisions.subject_kind = figures.subject_kind
-        and decisions.decision_date between figures.period_start and figures.period_end
-        and decisions.counts_in_totals
-        and (
+        on
+            decisions.structure = 'as_of'
+            and figures.subject_kind = decisions.subject_kind
+            and decisions.decision_date between figures.period_start and figures.period_end
+            and decisions.counts_in_totals
+            and (
             -- a figure tied to one inspection counts the decisions that followed it
-            (figures.activity_ref is not null and decisions.activity_ref = figures.activity_ref
-             and decisions.scope_distance = 0)
-            or (figures.activity_ref is null
-                and decisions.scope_unit_code = figures.reporting_unit_code
-                and (figures.scope = 'unit_and_below' or decisions.scope_distance = 0))
-        )
-        and {{ filter_admits('figures.authority_type', 'decisions.authority_type') }}
-        and {{ filter_admits('figures.discipline_form', 'decisions.discipline_form') }}
-        and {{ filter_admits('figures.channel', 'decisions.channel') }}
-        and {{ filter_admits('figures.violation_category', 'decisions.violation_categories',
+                (
+                    figures.activity_ref is not null
+                    and figures.activity_ref = decisions.activity_ref
+                    and decisions.scope_distance = 0
+                )
+                or (
+                    figures.activity_ref is null
+                    and figures.reporting_unit_code = decisions.scope_unit_code
+                    and (figures.scope = 'unit_and_below' or decisions.scope_distance = 0)
+                )
+            )
+            and {{ filter_admits('figures.authority_type', 'decisions.authority_type') }}
+            and {{ filter_admits('figures.discipline_form', 'decisions.discipline_form') }}
+            and {{ filter_admits('figures.channel', 'decisions.channel') }}
+            and {{ filter_admits('figures.violation_category', 'decisions.violation_categories',
                              record_is_list=true) }}
     where figures.measure = 'disciplined'
     group by figures.figure_key
@@ -60,9 +103,18 @@ disciplined as (
 -- tied to one activity, from that activity alone whatever its dates.
 activity_rows as (
     select
-        scope_unit_code, scope_distance, activity_ref, authority_type, channel, start_date,
-        members_inspected, orgs_inspected, members_in_violation, orgs_in_violation,
-        members_discipline_required, orgs_discipline_required
+        scope_unit_code,
+        scope_distance,
+        activity_ref,
+        authority_type,
+        channel,
+        start_date,
+        members_inspected,
+        orgs_inspected,
+        members_in_violation,
+        orgs_in_violation,
+        members_discipline_required,
+        orgs_discipline_required
     from {{ ref('int_activity_scopes') }}
 ),
 
@@ -81,13 +133,18 @@ funnel as (
         end) as computed_value
     from numbered as figures
     inner join activity_rows as activities
-        on (figures.activity_ref is not null and activities.activity_ref = figures.activity_ref
-            and activities.scope_distance = 0)
-        or (figures.activity_ref is null
-            and activities.scope_unit_code = figures.reporting_unit_code
+        on (
+            figures.activity_ref is not null and figures.activity_ref = activities.activity_ref
+            and activities.scope_distance = 0
+        )
+        or (
+            figures.activity_ref is null
+            and figures.reporting_unit_code = activities.scope_unit_code
             and activities.start_date between figures.period_start and figures.period_end
-            and (figures.scope = 'unit_and_below' or activities.scope_distance = 0))
-    where figures.measure in ('inspected', 'violation_found', 'discipline_required')
+            and (figures.scope = 'unit_and_below' or activities.scope_distance = 0)
+        )
+    where
+        figures.measure in ('inspected', 'violation_found', 'discipline_required')
         and {{ filter_admits('figures.authority_type', 'activities.authority_type') }}
         and {{ filter_admits('figures.channel', 'activities.channel') }}
     group by figures.figure_key
@@ -97,10 +154,14 @@ assessed as (
     select
         figures.*,
         case
-            when figures.measure <> 'disciplined'
-                and not (list_contains(figures.discipline_form, 'all')
-                         and list_contains(figures.violation_category, 'all'))
-                then 'activities carry no discipline form or violation category; '
+            when
+                figures.measure <> 'disciplined'
+                and not (
+                    list_contains(figures.discipline_form, 'all')
+                    and list_contains(figures.violation_category, 'all')
+                )
+                then
+                    'activities carry no discipline form or violation category; '
                     || figures.measure || ' can only be computed for all of them'
             when figures.activity_ref is null and not exists (
                 select 1 from {{ ref('stg_org_units') }} as units
@@ -109,8 +170,8 @@ assessed as (
         end as not_computable_reason,
         coalesce(disciplined.computed_value, funnel.computed_value, 0)::bigint as counted_value
     from numbered as figures
-    left join disciplined on disciplined.figure_key = figures.figure_key
-    left join funnel on funnel.figure_key = figures.figure_key
+    left join disciplined on figures.figure_key = disciplined.figure_key
+    left join funnel on figures.figure_key = funnel.figure_key
 )
 
 select
@@ -141,9 +202,10 @@ select
         when counted_value = published_value then 'match'
         when value_qualifier = 'at_least' and counted_value >= published_value then 'consistent'
         when value_qualifier = 'at_most' and counted_value <= published_value then 'consistent'
-        when value_qualifier = 'approximately'
+        when
+            value_qualifier = 'approximately'
             and abs(counted_value - published_value)
-                <= {{ var('approximately_tolerance') }} * published_value then 'consistent'
+            <= {{ var('approximately_tolerance') }} * published_value then 'consistent'
         else 'mismatch'
     end as status,
     not_computable_reason

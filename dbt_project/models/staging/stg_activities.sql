@@ -2,6 +2,7 @@
 with current_rows as (
     {{ current_version(source('raw', 'activities'), ['conducting_unit_code', 'activity_ref']) }}
 )
+
 select
     activities.conducting_unit_code,
     activities.activity_ref,
@@ -21,4 +22,4 @@ select
     activities.orgs_discipline_required,
     activities._file_id as source_file_id
 from current_rows as activities
-left join {{ ref('vocab_activity_type') }} as types on types.code = activities.activity_type
+left join {{ ref('vocab_activity_type') }} as types on activities.activity_type = types.code

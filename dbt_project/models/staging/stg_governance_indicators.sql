@@ -1,7 +1,9 @@
 -- Current value of each governance indicator of a unit and year.
 with current_rows as (
-    {{ current_version(source('raw', 'governance_indicators'), ['unit_code', 'year', 'indicator']) }}
+    {{ current_version(source('raw', 'governance_indicators'),
+                       ['unit_code', 'year', 'indicator']) }}
 )
+
 select
     unit_code,
     year,

@@ -3,6 +3,7 @@ with current_rows as (
     {{ current_version(source('raw', 'member_disciplines'),
                        ['deciding_unit_code', 'decision_ref', 'member_key']) }}
 )
+
 select
     deciding_unit_code,
     decision_ref,

@@ -2,6 +2,7 @@
 with current_rows as (
     {{ current_version(source('raw', 'memberships'), ['unit_code', 'as_of_date']) }}
 )
+
 select
     unit_code,
     as_of_date,

@@ -3,6 +3,7 @@ with current_rows as (
     {{ current_version(source('raw', 'org_disciplines'),
                        ['deciding_unit_code', 'decision_ref', 'target_unit_code']) }}
 )
+
 select
     deciding_unit_code,
     decision_ref,

@@ -2,6 +2,7 @@
 with current_rows as (
     {{ current_version(source('raw', 'org_units'), ['unit_code', 'valid_from']) }}
 )
+
 select
     unit_code,
     valid_from,

@@ -10,7 +10,7 @@ select
     measure,
     subject_kind,
     {% for column in ['authority_type', 'discipline_form', 'violation_category', 'channel'] %}
-    list_sort(string_split({{ column }}, ';')) as {{ column }},
+        list_sort(string_split({{ column }}, ';')) as {{ column }},
     {% endfor %}
     nullif(activity_ref, '') as activity_ref,
     value,
