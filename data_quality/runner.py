@@ -1,11 +1,14 @@
 """Validate a warehouse relation with Great Expectations and explain each failure.
 
-GE's SQL path over DuckDB is unreliable, so rows are fetched from DuckDB as dataframes in
-bounded chunks and each chunk is validated; failures are summed over chunks.
+GE's SQL path over DuckDB is unreliable, so the suite's query runs in DuckDB and GE validates
+the resulting dataframe (suites keep it bounded: rows of small relations, profiles of large
+ones). Results are kept in a file-backed GE project under the warehouse folder; its Data Docs
+site is rendered once per run, after the checks.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +17,6 @@ import duckdb
 
 from data_quality.suites import Suite
 
-CHUNK_ROWS = 250_000
 _SAMPLE = 5
 
 
@@ -53,54 +55,84 @@ class Outcome:
         return "; ".join(f.describe(self.relation) for f in self.failures)
 
 
-def _context():
+def data_docs_index(project_dir: Path) -> Path:
+    return project_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def _gx(project_dir: Path | None):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network calls from checks
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
+    if project_dir is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        project_dir.mkdir(parents=True, exist_ok=True)
+        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return gx, context
 
 
-def validate(db_path: Path, suite: Suite) -> Outcome:
-    gx, context = _context()
+def _batch_definition(context, suite: Suite):
+    source = context.data_sources.add_or_update_pandas("kyluat")
+    try:
+        asset = source.get_asset(suite.name)
+    except LookupError:
+        asset = source.add_dataframe_asset(suite.name)
+    try:
+        return asset.get_batch_definition("whole")
+    except (LookupError, KeyError):
+        return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def fetch(db_path: Path, suite: Suite):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        frame = con.execute(suite.sql).df()
+    finally:
+        con.close()
+    for column in frame.columns:  # GE compares dates as timestamps
+        if frame[column].dtype == object and _holds_dates(frame[column]):
+            import pandas as pd
+
+            frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def validate(db_path: Path, suite: Suite, project_dir: Path | None = None) -> Outcome:
+    """Run `suite` on the working warehouse; with `project_dir`, keep the result in the GE
+    project there (see build_data_docs)."""
+    gx, context = _gx(project_dir)
+    frame = fetch(db_path, suite)
     gx_suite = gx.ExpectationSuite(
         name=suite.name,
         expectations=[getattr(gx.expectations, e.type)(**e.kwargs, meta={"index": i})
                       for i, e in enumerate(suite.expectations)])
-    batch_definition = (context.data_sources.add_pandas(suite.name)
-                        .add_dataframe_asset(suite.relation)
-                        .add_batch_definition_whole_dataframe("chunk"))
+    batch_definition = _batch_definition(context, suite)
+    result_format = {"result_format": "COMPLETE"}
+    if project_dir is None:
+        result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            gx_suite, result_format=result_format)
+    else:
+        gx_suite = context.suites.add_or_update(gx_suite)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(data=batch_definition, suite=gx_suite, name=suite.name))
+        # stored in the project's results store; build_data_docs renders them after the checks
+        result = definition.run(batch_parameters={"dataframe": frame},
+                                result_format=result_format)
+    return Outcome(suite.name, suite.relation, len(frame), len(suite.expectations),
+                   _failures(result, suite, frame))
+
+
+def build_data_docs(project_dir: Path) -> Path:
+    """Render every kept validation result as the static Data Docs site; returns its index."""
+    _, context = _gx(project_dir)
+    context.build_data_docs()
+    return data_docs_index(project_dir)
+
+
+def _failures(result, suite: Suite, frame) -> list[Failure]:
     failures: dict[int, Failure] = {}
-    rows = 0
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        reader = con.execute(f"select * from {suite.relation}")
-        while True:
-            chunk = reader.fetch_df_chunk(CHUNK_ROWS // 2048 or 1)
-            if rows and chunk.empty:
-                break
-            rows += len(chunk)
-            _validate_chunk(batch_definition, gx_suite, suite, chunk, failures, rows)
-            if chunk.empty:
-                break
-    finally:
-        con.close()
-    for failure in failures.values():
-        failure.rows_checked = rows
-    return Outcome(suite.name, suite.relation, rows, len(suite.expectations),
-                   [failures[i] for i in sorted(failures)])
-
-
-def _validate_chunk(batch_definition, gx_suite, suite: Suite, chunk, failures, rows) -> None:
-    import pandas as pd
-
-    for column in chunk.columns:  # GE compares dates as timestamps
-        if chunk[column].dtype == object and len(chunk) and _is_date(chunk[column]):
-            chunk[column] = pd.to_datetime(chunk[column])
-    result = batch_definition.get_batch(batch_parameters={"dataframe": chunk}).validate(
-        gx_suite, result_format={"result_format": "COMPLETE"})
     for outcome in result.results:
         if outcome.success:
             continue
@@ -108,18 +140,30 @@ def _validate_chunk(batch_definition, gx_suite, suite: Suite, chunk, failures, r
         expectation = suite.expectations[index]
         details = outcome.result or {}
         failure = failures.setdefault(index, Failure(
-            expectation.type, expectation.kwargs.get("column"), 0, rows, why=expectation.why))
+            expectation.type, _column_of(expectation), 0, len(frame), why=expectation.why))
         error = _raised(outcome.exception_info)
         if error:
             failure.sample = [f"could not be evaluated: {error}"]
             continue
         failure.unexpected_count += int(details.get("unexpected_count") or 0)
         for position in (details.get("unexpected_index_list") or [])[:_SAMPLE]:
-            if len(failure.sample) < _SAMPLE and isinstance(position, int):
-                row = chunk.iloc[position]
+            if isinstance(position, int) and suite.key_columns:
+                row = frame.iloc[position]
                 failure.sample.append("/".join(str(row[k]) for k in suite.key_columns))
         if "observed_value" in details and not failure.sample:
             failure.sample.append(f"observed {details['observed_value']}")
+    return [failures[i] for i in sorted(failures)]
+
+
+def _column_of(expectation) -> str | None:
+    kwargs = expectation.kwargs
+    if "column" in kwargs:
+        return kwargs["column"]
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    return None
 
 
 def _raised(info) -> str | None:
@@ -132,8 +176,6 @@ def _raised(info) -> str | None:
     return next((m for m in nested if m), None)
 
 
-def _is_date(series) -> bool:
-    import datetime
-
+def _holds_dates(series) -> bool:
     first = series.dropna().head(1)
     return len(first) == 1 and isinstance(first.iloc[0], datetime.date)

@@ -1,11 +1,17 @@
-"""Great Expectations suites as code: one per guarded relation, each expectation with the
-reason it exists. Add an expectation here and it runs in the next pipeline run as part of
-that relation's blocking asset check.
+"""Great Expectations suites as code, one per guarded relation, each expectation with the
+reason it exists (shown when it fails).
+
+A suite validates either a relation row by row (small and medium tables) or a profile query
+over a large one: row-level rules on the large facts run inside DuckDB as dbt tests, and GE
+then sees bounded aggregates, so memory stays bounded at national scale.
+
+To add an expectation: append an `Expectation(<GE class name>, {kwargs}, why)` to the suite
+of the relation; it runs in the next pipeline run as part of that relation's blocking check.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,74 +26,349 @@ class Expectation:
 @dataclass(frozen=True)
 class Suite:
     name: str
-    relation: str        # schema.table in the working warehouse
-    key_columns: tuple[str, ...]  # shown as failing samples (never personal data)
+    asset: tuple[str, str]         # (schema, table): the asset the check belongs to
     expectations: tuple[Expectation, ...]
+    key_columns: tuple[str, ...] = ()   # shown for failing rows (never personal data)
+    query: str | None = None       # defaults to every row of the asset's relation
+    blocking: bool = True
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def relation(self) -> str:
+        return ".".join(self.asset)
+
+    @property
+    def sql(self) -> str:
+        return self.query or f"select * from {self.relation}"
 
 
 MEMBER_FORMS = ["reprimand", "warning", "removal_from_post", "expulsion"]
+ORG_FORMS = ["reprimand", "warning", "dissolution"]
 CHANNELS = ["inspection", "supervision", "complaint_denunciation", "other"]
 AUTHORITIES = ["party_committee", "inspection_committee"]
+STATUSES = ["in_force", "amended", "revoked"]
+LEVELS = ["central", "province", "district", "grassroots", "cell"]
+MEASURES = ["inspected", "violation_found", "discipline_required", "disciplined"]
+PARTY_FOUNDED = datetime(1930, 2, 3)
 
-# A published warehouse where more than this share of decisions is revoked is almost
-# certainly a bad revision file (a whole year resent as revoked), not a policy change.
+# Tolerances, each with the reason it has this value.
+# More revoked decisions than this share is almost certainly a bad revision file (a whole
+# year resent as revoked), not a policy change.
 MAX_REVOKED_SHARE = 0.20
+# Expulsion is the heaviest form; nationally it is a few percent of member decisions. Above
+# this share in a year the form column is probably mis-mapped.
+MAX_EXPULSION_SHARE = 0.60
+# Member decisions of a year against the year before: outside this band a whole submission
+# is probably missing or loaded twice.
+YEAR_OVER_YEAR_BAND = (0.2, 5.0)
 
 
-def member_discipline_suite() -> Suite:
+def _now() -> datetime:
+    return datetime.now()
+
+
+def _not_null(*columns: str, why: str) -> tuple[Expectation, ...]:
+    return tuple(Expectation("ExpectColumnValuesToNotBeNull", {"column": c}, why)
+                 for c in columns)
+
+
+def _in_set(column: str, values: list, why: str, **extra) -> Expectation:
+    return Expectation("ExpectColumnValuesToBeInSet",
+                       {"column": column, "value_set": values, **extra}, why)
+
+
+def _between(column: str, why: str, **bounds) -> Expectation:
+    return Expectation("ExpectColumnValuesToBeBetween", {"column": column, **bounds}, why)
+
+
+def _at_least_zero(*columns: str) -> tuple[Expectation, ...]:
+    return tuple(_between(c, "counts are never negative", min_value=0) for c in columns)
+
+
+def _member_form_rules() -> tuple[Expectation, ...]:
+    pairs = [(False, form) for form in MEMBER_FORMS] + [(True, "reprimand"), (True, "warning")]
+    return (
+        _in_set("discipline_form", MEMBER_FORMS, "members get only the four member forms"),
+        Expectation("ExpectColumnPairValuesToBeInSet",
+                    {"column_A": "is_probationary", "column_B": "discipline_form",
+                     "value_pairs_set": pairs},
+                    "a probationary member can only get reprimand or warning"),
+    )
+
+
+def raw_member_disciplines() -> Suite:
+    return Suite(
+        name="raw_member_disciplines",
+        asset=("raw", "member_disciplines"),
+        key_columns=("deciding_unit_code", "decision_ref"),
+        query="""select deciding_unit_code, decision_ref, member_key, authority_type,
+                        discipline_form, decision_date, channel, status,
+                        coalesce(is_probationary, false) as is_probationary
+                 from raw.member_disciplines""",
+        expectations=(
+            *_not_null("deciding_unit_code", "decision_ref", "member_key", "decision_date",
+                       why="business keys and the decision date are never empty"),
+            Expectation("ExpectColumnValuesToMatchRegex",
+                        {"column": "member_key", "regex": r"^[0-9a-f]{64}$"},
+                        "member ids must be stored only as HMAC keys, never in clear"),
+            *_member_form_rules(),
+            _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
+            _in_set("channel", CHANNELS, "channel vocabulary"),
+            _in_set("status", STATUSES, "status vocabulary"),
+            _between("decision_date", "no decision predates the party or lies in the future",
+                     min_value=PARTY_FOUNDED, max_value=_now()),
+        ),
+    )
+
+
+def raw_org_units() -> Suite:
+    return Suite(
+        name="raw_org_units",
+        asset=("raw", "org_units"),
+        key_columns=("unit_code",),
+        expectations=(
+            *_not_null("unit_code", "valid_from", "level", why="a unit version needs all three"),
+            _in_set("level", LEVELS, "organisation levels"),
+            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
+                        {"column_A": "valid_to", "column_B": "valid_from",
+                         "ignore_row_if": "either_value_is_missing"},
+                        "a unit version ends after it starts"),
+        ),
+    )
+
+
+def raw_activities_profile() -> Suite:
+    """Activities are the largest table: GE sees a per-year profile, dbt tests the rows."""
+    return Suite(
+        name="raw_activities_profile",
+        asset=("raw", "activities"),
+        key_columns=("start_year", "subject_kind"),
+        query="""select year(start_date) as start_year, subject_kind, authority_type,
+                        count(*) as activities,
+                        count(*) filter (where end_date < start_date) as ending_before_start,
+                        least(min(members_in_violation), min(orgs_in_violation),
+                              min(members_discipline_required),
+                              min(orgs_discipline_required)) as smallest_count
+                 from raw.activities group by all""",
+        expectations=(
+            _in_set("subject_kind", ["member", "organization"], "subject kinds"),
+            _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
+            _between("start_year", "no activity starts in the future",
+                     max_value=_now().year),
+            _between("ending_before_start", "an activity ends after it starts", max_value=0),
+            _between("smallest_count", "counts are never negative", min_value=0),
+        ),
+    )
+
+
+def raw_aggregate_reports() -> Suite:
+    return Suite(
+        name="raw_aggregate_reports",
+        asset=("raw", "aggregate_reports"),
+        key_columns=("reporting_unit_code", "source_ref"),
+        expectations=(
+            _in_set("measure", MEASURES, "measure vocabulary"),
+            *_at_least_zero("value"),
+            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
+                        {"column_A": "period_end", "column_B": "period_start",
+                         "or_equal": True},
+                        "a period ends on or after its start"),
+        ),
+    )
+
+
+def raw_memberships() -> Suite:
+    return Suite(
+        name="raw_memberships",
+        asset=("raw", "memberships"),
+        key_columns=("unit_code", "as_of_date"),
+        expectations=(*_at_least_zero("members", "party_organizations"),),
+    )
+
+
+def raw_governance_indicators() -> Suite:
+    return Suite(
+        name="raw_governance_indicators",
+        asset=("raw", "governance_indicators"),
+        key_columns=("unit_code", "year", "indicator"),
+        expectations=(
+            Expectation("ExpectColumnValuesToMatchRegex",
+                        {"column": "indicator", "regex": r"^[A-Z][A-Z0-9_]*$"},
+                        "indicators are upper-case codes"),
+            _between("rank", "ranks start at 1", min_value=1),
+        ),
+    )
+
+
+def fct_member_discipline() -> Suite:
     return Suite(
         name="fct_member_discipline",
-        relation="marts.fct_member_discipline",
+        asset=("marts", "fct_member_discipline"),
         key_columns=("deciding_unit_code", "decision_ref"),
+        query="""select deciding_unit_code, decision_ref, member_key, authority_type,
+                        discipline_form, decision_date, channel, status,
+                        coalesce(is_probationary, false) as is_probationary
+                 from marts.fct_member_discipline""",
         expectations=(
             Expectation("ExpectTableRowCountToBeBetween", {"min_value": 1},
                         "an empty fact table means ingestion lost every decision"),
-            *(Expectation("ExpectColumnValuesToNotBeNull", {"column": c},
-                          "business keys and counting dimensions are never empty")
-              for c in ("deciding_unit_code", "decision_ref", "member_key", "authority_type",
-                        "discipline_form", "decision_date", "channel")),
+            *_not_null("deciding_unit_code", "decision_ref", "member_key", "authority_type",
+                       "discipline_form", "decision_date", "channel",
+                       why="business keys and counting dimensions are never empty"),
+            Expectation("ExpectCompoundColumnsToBeUnique",
+                        {"column_list": ["deciding_unit_code", "decision_ref", "member_key"]},
+                        "one row per decision and member"),
             Expectation("ExpectColumnValuesToMatchRegex",
                         {"column": "member_key", "regex": r"^[0-9a-f]{64}$"},
                         "member ids must arrive only as HMAC keys, never in clear"),
-            Expectation("ExpectColumnValuesToBeInSet",
-                        {"column": "discipline_form", "value_set": MEMBER_FORMS},
-                        "members get only the four member forms"),
-            Expectation("ExpectColumnValuesToBeInSet",
-                        {"column": "channel", "value_set": CHANNELS}, "channel vocabulary"),
-            Expectation("ExpectColumnValuesToBeInSet",
-                        {"column": "authority_type", "value_set": AUTHORITIES},
-                        "authority vocabulary"),
-            Expectation("ExpectColumnValuesToBeBetween",
-                        {"column": "decision_date", "min_value": datetime(1930, 2, 3),
-                         "max_value": datetime.now()},
-                        "no decision predates the party or lies in the future"),
-            Expectation("ExpectColumnValuesToBeInSet",
-                        {"column": "status", "value_set": ["in_force", "amended"],
-                         "mostly": 1 - MAX_REVOKED_SHARE},
-                        f"more than {MAX_REVOKED_SHARE:.0%} revoked decisions signals a bad "
-                        "revision file"),
+            *_member_form_rules(),
+            _in_set("channel", CHANNELS, "channel vocabulary"),
+            _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
+            _between("decision_date", "no decision predates the party or lies in the future",
+                     min_value=PARTY_FOUNDED, max_value=_now()),
+            _in_set("status", ["in_force", "amended"],
+                    f"more than {MAX_REVOKED_SHARE:.0%} revoked decisions signals a bad "
+                    "revision file", mostly=1 - MAX_REVOKED_SHARE),
         ),
     )
 
 
-def reconciliation_suite() -> Suite:
+def discipline_distribution() -> Suite:
+    """Year by year shape of the member decisions: sudden changes mean trouble."""
+    return Suite(
+        name="discipline_distribution",
+        asset=("marts", "fct_member_discipline"),
+        key_columns=("decision_year",),
+        query="""with yearly as (
+                     select decision_year, count(*) as decisions,
+                            avg((discipline_form = 'expulsion')::int) as expulsion_share
+                     from marts.fct_member_discipline where counts_in_totals
+                     group by decision_year)
+                 select y.decision_year, y.decisions, y.expulsion_share,
+                        y.decisions / p.decisions as ratio_to_previous_year
+                 from yearly y
+                 left join yearly p on p.decision_year = y.decision_year - 1""",
+        expectations=(
+            _between("expulsion_share",
+                     f"expulsions above {MAX_EXPULSION_SHARE:.0%} of a year's decisions "
+                     "suggest a mis-mapped form column", max_value=MAX_EXPULSION_SHARE),
+            _between("ratio_to_previous_year",
+                     "a year with under a fifth or over five times the decisions of the year "
+                     "before suggests a missing or doubled submission",
+                     min_value=YEAR_OVER_YEAR_BAND[0], max_value=YEAR_OVER_YEAR_BAND[1]),
+        ),
+    )
+
+
+def fct_org_discipline() -> Suite:
+    return Suite(
+        name="fct_org_discipline",
+        asset=("marts", "fct_org_discipline"),
+        key_columns=("deciding_unit_code", "decision_ref", "target_unit_code"),
+        expectations=(
+            *_not_null("deciding_unit_code", "decision_ref", "target_unit_code",
+                       why="business keys are never empty"),
+            _in_set("discipline_form", ORG_FORMS, "organisations get only organisation forms"),
+            _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
+            _between("decision_date", "no decision predates the party or lies in the future",
+                     min_value=PARTY_FOUNDED, max_value=_now()),
+        ),
+    )
+
+
+def fct_activity_profile() -> Suite:
+    return Suite(
+        name="fct_activity_profile",
+        asset=("marts", "fct_activity"),
+        key_columns=("start_year", "authority_type"),
+        query="""select start_year, authority_type,
+                        sum(members_inspected + orgs_inspected) as inspected,
+                        count(*) as activities,
+                        least(min(members_in_violation), min(orgs_in_violation),
+                              min(members_discipline_required),
+                              min(orgs_discipline_required)) as smallest_count
+                 from marts.fct_activity group by all""",
+        expectations=(
+            _between("smallest_count", "funnel counts are never negative", min_value=0),
+            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
+                        {"column_A": "activities", "column_B": "inspected", "or_equal": True},
+                        "each activity inspects exactly one member or organisation"),
+        ),
+    )
+
+
+def dim_org_unit() -> Suite:
+    return Suite(
+        name="dim_org_unit",
+        asset=("marts", "dim_org_unit"),
+        key_columns=("unit_code", "valid_from"),
+        expectations=(
+            Expectation("ExpectCompoundColumnsToBeUnique",
+                        {"column_list": ["unit_code", "valid_from"]},
+                        "one row per unit version"),
+            _in_set("level", LEVELS, "organisation levels"),
+            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
+                        {"column_A": "valid_to", "column_B": "valid_from"},
+                        "a unit version ends after it starts"),
+        ),
+    )
+
+
+def mart_discipline_unit_year() -> Suite:
+    return Suite(
+        name="mart_discipline_unit_year",
+        asset=("marts", "mart_discipline_unit_year"),
+        key_columns=("structure", "unit_code", "decision_year"),
+        expectations=(
+            _in_set("structure", ["as_of", "current"], "the two roll-up structures"),
+            _between("members_disciplined_per_1000",
+                     "a rate per 1,000 members lies between 0 and 1,000; above means a wrong "
+                     "membership denominator", min_value=0, max_value=1000),
+            *(_between(c, "a share lies between 0 and 1", min_value=0, max_value=1)
+              for c in ("committee_member_share", "expulsion_share", "corruption_share")),
+            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
+                        {"column_A": "members_disciplined",
+                         "column_B": "distinct_members_disciplined", "or_equal": True},
+                        "there are never more persons than member-decisions"),
+        ),
+    )
+
+
+def mart_inspection_funnel() -> Suite:
+    return Suite(
+        name="mart_inspection_funnel",
+        asset=("marts", "mart_inspection_funnel"),
+        key_columns=("unit_code", "year", "authority_type"),
+        expectations=_at_least_zero(
+            "activities", "members_inspected", "orgs_inspected", "members_in_violation",
+            "orgs_in_violation", "members_discipline_required", "orgs_discipline_required",
+            "members_disciplined", "orgs_disciplined"),
+    )
+
+
+def rpt_published_reconciliation() -> Suite:
     return Suite(
         name="rpt_published_reconciliation",
-        relation="marts.rpt_published_reconciliation",
+        asset=("marts", "rpt_published_reconciliation"),
         key_columns=("source_ref", "reporting_unit_code", "measure"),
         expectations=(
-            Expectation("ExpectColumnValuesToBeInSet",
-                        {"column": "status",
-                         "value_set": ["match", "consistent", "mismatch", "not_computable"]},
-                        "every figure gets one of the four statuses"),
-            Expectation("ExpectColumnValuesToNotBeNull", {"column": "published_value"},
-                        "a figure without a value cannot be reconciled"),
-            Expectation("ExpectColumnValuesToBeBetween",
-                        {"column": "published_value", "min_value": 0},
-                        "figures are counts"),
+            _in_set("status", ["match", "consistent", "mismatch", "not_computable"],
+                    "every figure gets one of the four statuses"),
+            *_not_null("published_value", why="a figure without a value cannot be reconciled"),
+            _between("published_value", "figures are counts", min_value=0),
+            _in_set("measure", MEASURES, "measure vocabulary"),
         ),
     )
 
 
-SUITES: dict[str, Suite] = {s.name: s for s in (member_discipline_suite(),
-                                                 reconciliation_suite())}
+BUILDERS = (
+    raw_org_units, raw_member_disciplines, raw_activities_profile, raw_aggregate_reports,
+    raw_memberships, raw_governance_indicators, fct_member_discipline, discipline_distribution,
+    fct_org_discipline, fct_activity_profile, dim_org_unit, mart_discipline_unit_year,
+    mart_inspection_funnel, rpt_published_reconciliation,
+)
+
+
+def suites() -> dict[str, Suite]:
+    """Fresh suites: date bounds such as "not in the future" are taken at call time."""
+    return {suite.name: suite for suite in (build() for build in BUILDERS)}

@@ -27,6 +27,11 @@ class Settings:
     def published_db(self) -> Path:
         return self.warehouse_dir / PUBLISHED_DB_NAME
 
+    @property
+    def quality_dir(self) -> Path:
+        """Great Expectations project: kept validation results and the Data Docs site."""
+        return self.warehouse_dir / "quality"
+
     @classmethod
     def from_env(cls, landing_dir: str | Path | None = None,
                  warehouse_dir: str | Path | None = None) -> Settings:

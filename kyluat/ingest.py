@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from kyluat import reference
+from kyluat import locking, reference
 from kyluat.config import Settings
 from kyluat.contract import KINDS, ColumnType, Kind
 from kyluat.pseudonym import pseudonym_key
@@ -35,6 +35,13 @@ create table if not exists audit.quarantine (
     file_id bigint, kind varchar, row_number bigint, raw_values json, reason varchar,
     retryable boolean, quarantined_at timestamp, run_id varchar,
     resolved_at timestamp, resolved_run_id varchar
+);
+create table if not exists audit.check_results (
+    run_id varchar, check_name varchar, asset varchar, passed boolean, blocking boolean,
+    details varchar, evaluated_at timestamp
+);
+create table if not exists audit.published_row_counts (
+    table_name varchar, row_count bigint, captured_at timestamp
 );
 """
 
@@ -112,6 +119,16 @@ class Loader:
         self.run_id = run_id
         self.key = key
         self.summary = IngestSummary()
+        self._units_current = False  # known_units matches raw.org_units
+
+    def refresh_units(self, kind: Kind) -> None:
+        """Rebuild `known_units` only when org_units may have changed: it is read for every
+        file, and recomputing the current version of a national tree each time costs more
+        than checking a monthly file."""
+        if kind.name == "org_units" or not self._units_current:
+            refresh_known_units(self.con, kind)
+            # An org_units build also holds the rows of the file at hand, not yet in raw.
+            self._units_current = kind.name != "org_units"
 
     # -- registry ---------------------------------------------------------------------------
     def register(self, file: LandingFile, kind: str | None, status: str,
@@ -156,7 +173,7 @@ class Loader:
         file_id = self.register(file, kind.name, "loaded")
         self.con.execute("create or replace temp table src as select ?::bigint as _file_id, * "
                          "from src", [file_id])
-        refresh_known_units(self.con, kind)
+        self.refresh_units(kind)
         check_src(self.con, kind, self.key)
         accepted, rejected = self.store_checked(kind)
         personal = any(c.type in (ColumnType.MEMBER_ID, ColumnType.PERSONAL_NAME)
@@ -194,7 +211,7 @@ class Loader:
             from audit.quarantine
             where kind = ? and resolved_at is null and retryable
         """, [kind.name])
-        refresh_known_units(self.con, kind)
+        self.refresh_units(kind)
         check_src(self.con, kind, self.key, prehashed=True)
         # Reasons are refreshed: what is wrong now may differ from what was wrong then.
         self.con.execute("""
@@ -260,7 +277,7 @@ def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
     """Ingest every new file of the landing directory in one transaction."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     key = pseudonym_key()
-    con = duckdb.connect(str(settings.working_db))
+    con = locking.connect(settings.working_db)  # waits while another process holds it
     try:
         ensure_schema(con)
         con.execute("begin transaction")

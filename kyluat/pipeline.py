@@ -25,6 +25,7 @@ class CheckOutcome:
     passed: bool
     blocking: bool
     description: str
+    failed_rows: int | None = None  # dbt tests report how many rows failed
 
 
 @dataclass
@@ -57,12 +58,14 @@ def run_pipeline(instance=None, log_level: str = "WARNING") -> RunOutcome:
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     outcome = RunOutcome(run_id=result.run_id, published="published/analytics" in materialized)
     for evaluation in result.get_asset_check_evaluations():
+        failed_rows = evaluation.metadata.get("dagster_dbt/failed_row_count")
         outcome.checks.append(CheckOutcome(
             asset=evaluation.asset_key.to_user_string(),
             name=evaluation.check_name,
             passed=evaluation.passed,
             blocking=evaluation.severity == AssetCheckSeverity.ERROR,
-            description=evaluation.description or ""))
+            description=evaluation.description or "",
+            failed_rows=failed_rows.value if failed_rows else None))
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error else "failed"

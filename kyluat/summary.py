@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from data_quality.runner import data_docs_index
 from kyluat.config import Settings
+from kyluat.explain import dbt_failure_sample
 from kyluat.pipeline import RunOutcome
 from kyluat.query import connect_published
 
@@ -13,9 +15,17 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
     print(f"checks: {passed} of {len(outcome.checks)} passed")
     for check in outcome.failed_checks:
         kind = "BLOCKING" if check.blocking else "warning"
-        print(f"  {kind} {check.asset} {check.name}: {check.description}")
+        if check.description:
+            print(f"  {kind} {check.asset} {check.name}: {check.description}")
+            continue
+        print(f"  {kind} {check.asset} dbt test {check.name}: {check.failed_rows} failing rows")
+        for line in dbt_failure_sample(settings, check.name):
+            print(f"      {line}")
     for failure in outcome.step_failures:
         print(f"  FAILED step {failure}")
+    docs = data_docs_index(settings.quality_dir)
+    if docs.exists():
+        print(f"data docs: {docs}")
     if not outcome.published:
         print(f"NOT PUBLISHED: {settings.published_db} was left as it was")
         return

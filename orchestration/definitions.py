@@ -3,11 +3,15 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
+from orchestration.alerts import run_failure_alerts
+from orchestration.concurrency import use_writer_pool
 from orchestration.dbt_assets import dbt_models
 from orchestration.ingest_assets import submitted_files
 from orchestration.publish_assets import published_warehouse
-from orchestration.quality_checks import GE_CHECKS
+from orchestration.quality_checks import QUALITY_CHECKS
 from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.schedules import REPORTING_SCHEDULES
+from orchestration.sensors import landing_files_sensor
 
 # One writer: every step runs in one process, one after another (DuckDB allows one writer).
 refresh_warehouse = define_asset_job(
@@ -17,8 +21,13 @@ refresh_warehouse = define_asset_job(
 
 defs = Definitions(
     assets=[submitted_files, dbt_models, published_warehouse],
-    asset_checks=GE_CHECKS,
+    asset_checks=QUALITY_CHECKS,
     jobs=[refresh_warehouse],
+    schedules=REPORTING_SCHEDULES,
+    sensors=[landing_files_sensor, run_failure_alerts],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
     executor=in_process_executor,
 )
+
+# Every step that opens the working DuckDB file (all of them) takes the writer pool's one slot.
+use_writer_pool(defs)

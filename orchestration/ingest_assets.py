@@ -5,10 +5,12 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from kyluat.contract import KINDS
 from kyluat.ingest import run_ingest
+from kyluat.publish import capture_published_row_counts
 from orchestration.resources import WarehouseResource
 
 RAW_KEYS = {kind: AssetKey(["raw", kind]) for kind in KINDS}
 AUDIT_KEYS = [AssetKey(["audit", "file_registry"]), AssetKey(["audit", "quarantine"])]
+PUBLISHED_ROW_COUNTS = AssetKey(["audit", "published_row_counts"])
 
 
 @multi_asset(
@@ -17,11 +19,15 @@ AUDIT_KEYS = [AssetKey(["audit", "file_registry"]), AssetKey(["audit", "quaranti
     + [AssetSpec(AUDIT_KEYS[0], group_name="ingest",
                  description="Every file read: path, size, sha256, kind, counts, first error"),
        AssetSpec(AUDIT_KEYS[1], group_name="ingest",
-                 description="Rows (and whole files) that failed the contract, with reasons")],
+                 description="Rows (and whole files) that failed the contract, with reasons"),
+       AssetSpec(PUBLISHED_ROW_COUNTS, group_name="ingest",
+                 description="Row counts of the file analysts read now, taken before loading: "
+                             "dbt's assert_no_row_count_drop compares the new build with them")],
     can_subset=False,
 )
 def submitted_files(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Read every new file of the landing directory; re-check quarantined rows."""
+    published_counts = capture_published_row_counts(warehouse.settings())
     summary = run_ingest(warehouse.settings(), run_id=context.run.run_id)
     context.log.info(f"{summary.files_new} new files, {summary.rows_accepted} rows loaded, "
                      f"{summary.rows_quarantined} quarantined, {summary.rows_resolved} "
@@ -37,6 +43,8 @@ def submitted_files(context: AssetExecutionContext, warehouse: WarehouseResource
     yield MaterializeResult(asset_key=AUDIT_KEYS[0], metadata={
         "files_seen": summary.files_seen, "files_new": summary.files_new,
         "files_rejected": summary.files_rejected})
+    yield MaterializeResult(asset_key=PUBLISHED_ROW_COUNTS,
+                            metadata={"published_tables": len(published_counts)})
     yield MaterializeResult(asset_key=AUDIT_KEYS[1], metadata={
         "rows_quarantined": summary.rows_quarantined,
         "rows_released": summary.rows_resolved})

@@ -85,6 +85,10 @@ def warehouse(tmp_path_factory):
         for ref, (value, q, scope, _, _) in REPORTS.items()))
     outcome = run_pipeline()
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    # No activities were sent: a freshness warning, which does not block publication.
+    warnings = [c for c in outcome.failed_checks if not c.blocking]
+    assert [c.name for c in warnings] == ["submissions_are_fresh"]
+    assert "activities: no file received yet" in warnings[0].description
     yield duckdb.connect(str(settings.published_db), read_only=True)
     monkeypatch.undo()
 

@@ -168,3 +168,21 @@ def test_sql_command_reads_the_published_file(sample_run):
         capture_output=True, text=True, check=True)
     assert result.stdout.splitlines() == ["figure_id,status", "QNM-2124-IC-LR,match",
                                           "QNM-2124-PC-IS,match"]
+
+
+def test_every_check_run_is_recorded_in_the_published_file(sample_run):
+    settings, outcome = sample_run
+    with published(settings) as con:
+        recorded = con.execute("""
+            select check_name, passed from audit.check_results where run_id = ?""",
+                               [outcome.run_id]).fetchall()
+    assert len(recorded) == len(outcome.checks) > 40
+    assert {name for name, _ in recorded} == {c.name for c in outcome.checks}
+    assert all(passed for _, passed in recorded)
+
+
+def test_data_docs_site_is_built_under_the_warehouse(sample_run):
+    settings, _ = sample_run
+    index = settings.quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert index.exists()
+    assert "fct_member_discipline" in index.read_text(encoding="utf-8")

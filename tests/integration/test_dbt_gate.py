@@ -1,0 +1,43 @@
+"""dbt tests block publication too: a lost share of facts (row-count drop against the file
+analysts read) and a fact pointing at a unit that does not exist (referential integrity)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pytest
+
+from kyluat.cli import main
+from kyluat.pipeline import run_pipeline
+from tests.conftest import copy_sample
+
+pytestmark = pytest.mark.integration
+
+
+def test_row_count_drop_and_broken_reference_block_publication(workspace, capsys):
+    copy_sample(workspace.landing_dir)
+    assert run_pipeline().success
+    before = hashlib.sha256(workspace.published_db.read_bytes()).hexdigest()
+
+    with duckdb.connect(str(workspace.working_db)) as con:
+        lost = con.execute("delete from raw.member_disciplines "
+                           "where hash(decision_ref) % 10 = 0").fetchone()[0]
+        con.execute("""
+            insert into raw.member_disciplines
+            select * replace ('ORPHAN-1' as decision_ref, 'NO-SUCH-UNIT' as member_unit_code)
+            from raw.member_disciplines limit 1""")
+    assert lost > 50
+
+    assert main(["run"]) == 1
+    out = capsys.readouterr().out
+    out = out[out.index("checks:"):]  # the summary, after any progress lines
+    assert hashlib.sha256(workspace.published_db.read_bytes()).hexdigest() == before
+    assert "NOT PUBLISHED" in out
+    # which test, on which table, how many rows, and the failing rows themselves
+    assert "dbt test assert_no_row_count_drop: 2 failing rows" in out, out
+    assert "table_name=fct_member_discipline, published_rows=1371" in out, out
+    assert "table_name=fct_member_discipline_history" in out, out
+    assert ("marts/fct_member_discipline dbt test "
+            "relationships_fct_member_discipline_member_unit_code") in out, out
+    assert "from_field=NO-SUCH-UNIT" in out, out

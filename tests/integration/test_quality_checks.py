@@ -1,0 +1,102 @@
+"""Each class of data-quality check fails on data that violates it, says what, where and how
+many, and passes on clean data. The suites run on a copy of the sample's working warehouse,
+tampered with one SQL statement per case (as a bug or a manual edit would)."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from data_quality.runner import validate
+from data_quality.suites import suites
+
+pytestmark = pytest.mark.integration
+
+CASES = {
+    # suite: (tampering SQL, expectation, column, words expected in the message)
+    "keys not null": (
+        "fct_member_discipline",
+        "update marts.fct_member_discipline set decision_ref = null "
+        "where decision_ref in (select decision_ref from marts.fct_member_discipline limit 2)",
+        "ExpectColumnValuesToNotBeNull", "decision_ref", "never empty"),
+    "vocabulary": (
+        "fct_member_discipline",
+        "update marts.fct_member_discipline set channel = 'telephone' "
+        "where decision_ref in (select decision_ref from marts.fct_member_discipline limit 1)",
+        "ExpectColumnValuesToBeInSet", "channel", "channel vocabulary"),
+    "member form for the member's status": (
+        "raw_member_disciplines",
+        "update raw.member_disciplines set is_probationary = true, discipline_form = 'expulsion' "
+        "where decision_ref in (select decision_ref from raw.member_disciplines limit 1)",
+        "ExpectColumnPairValuesToBeInSet", "is_probationary,discipline_form", "probationary"),
+    "dates not in the future": (
+        "fct_org_discipline",
+        "update marts.fct_org_discipline set decision_date = current_date + 400 "
+        "where decision_ref in (select decision_ref from marts.fct_org_discipline limit 1)",
+        "ExpectColumnValuesToBeBetween", "decision_date", "future"),
+    "counts non-negative": (
+        "raw_memberships",
+        "update raw.memberships set members = -5 "
+        "where unit_code in (select unit_code from raw.memberships limit 1)",
+        "ExpectColumnValuesToBeBetween", "members", "never negative"),
+    "rates within bounds": (
+        "mart_discipline_unit_year",
+        "update marts.mart_discipline_unit_year set members_disciplined_per_1000 = 1500 "
+        "where unit_code = 'QNM'",
+        "ExpectColumnValuesToBeBetween", "members_disciplined_per_1000", "denominator"),
+    "reconciliation statuses": (
+        "rpt_published_reconciliation",
+        "update marts.rpt_published_reconciliation set status = 'unclear' "
+        "where figure_id = 'QNM-2124-PC-IS'",
+        "ExpectColumnValuesToBeInSet", "status", "four statuses"),
+    "unique keys": (
+        "dim_org_unit",
+        "insert into marts.dim_org_unit select * from marts.dim_org_unit where unit_code = 'QNM'",
+        "ExpectCompoundColumnsToBeUnique", "unit_code,valid_from", "one row per unit version"),
+    "distribution: year-over-year jump": (
+        "discipline_distribution",
+        "insert into marts.fct_member_discipline "
+        "select f.* replace (f.decision_ref || '-copy' || t.n as decision_ref) "
+        "from marts.fct_member_discipline f, range(8) t(n) where f.decision_year = 2022",
+        "ExpectColumnValuesToBeBetween", "ratio_to_previous_year", "doubled submission"),
+    "persons never exceed decisions": (
+        "mart_discipline_unit_year",
+        "update marts.mart_discipline_unit_year "
+        "set distinct_members_disciplined = members_disciplined + 1 where unit_code = 'QNM'",
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+        "members_disciplined,distinct_members_disciplined", "more persons"),
+}
+
+
+@pytest.fixture
+def working_copy(sample_run, tmp_path):
+    settings, outcome = sample_run
+    assert outcome.success
+    copy = tmp_path / "discipline.duckdb"
+    shutil.copy(settings.working_db, copy)
+    return copy
+
+
+@pytest.mark.parametrize("suite_name", sorted(suites()))
+def test_every_suite_passes_on_the_clean_sample(working_copy, suite_name):
+    outcome = validate(working_copy, suites()[suite_name])
+    assert outcome.success, outcome.summary()
+    assert outcome.rows_checked > 0
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_violating_data_fails_with_an_explanation(working_copy, case):
+    suite_name, tamper, expectation, column, words = CASES[case]
+    with duckdb.connect(str(working_copy)) as con:
+        changed = con.execute(tamper).fetchone()[0]
+    assert changed > 0
+    suite = suites()[suite_name]
+    outcome = validate(working_copy, suite)
+    assert not outcome.success
+    message = outcome.summary()
+    failing = [f for f in outcome.failures if f.expectation == expectation and f.column == column]
+    assert failing, message
+    assert failing[0].unexpected_count > 0 or failing[0].sample, message
+    assert f"{suite.relation}.{column}" in message and words in message, message
