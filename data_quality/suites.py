@@ -49,6 +49,10 @@ AUTHORITIES = ["party_committee", "inspection_committee"]
 STATUSES = ["in_force", "amended", "revoked"]
 LEVELS = ["central", "province", "district", "grassroots", "cell"]
 MEASURES = ["inspected", "violation_found", "discipline_required", "disciplined"]
+VIOLATION_CATEGORIES = [
+    "democratic_centralism", "personnel_work", "land_finance_assets", "investment_procurement",
+    "lack_of_responsibility", "corruption_negativity", "degradation", "prohibited_conduct",
+    "exemplary_duty", "asset_declaration", "population_policy", "marriage_family", "other"]
 PARTY_FOUNDED = datetime(1930, 2, 3)
 
 # Tolerances, each with the reason it has this value.
@@ -361,11 +365,149 @@ def rpt_published_reconciliation() -> Suite:
     )
 
 
+def raw_org_disciplines() -> Suite:
+    return Suite(
+        name="raw_org_disciplines",
+        asset=("raw", "org_disciplines"),
+        key_columns=("deciding_unit_code", "decision_ref", "target_unit_code"),
+        expectations=(
+            *_not_null("deciding_unit_code", "decision_ref", "target_unit_code",
+                       why="business keys are never empty"),
+            _in_set("discipline_form", ORG_FORMS, "organisations get only organisation forms"),
+            _in_set("status", STATUSES, "status vocabulary"),
+        ),
+    )
+
+
+def bridge_member_discipline_violation() -> Suite:
+    return Suite(
+        name="bridge_member_discipline_violation",
+        asset=("marts", "bridge_member_discipline_violation"),
+        key_columns=("deciding_unit_code", "decision_ref", "violation_category"),
+        query="""select deciding_unit_code, decision_ref, violation_category
+                 from marts.bridge_member_discipline_violation""",
+        expectations=(
+            *_not_null("deciding_unit_code", "decision_ref", "violation_category",
+                       why="every bridge row names a decision and a category"),
+            _in_set("violation_category", VIOLATION_CATEGORIES, "violation category vocabulary"),
+        ),
+    )
+
+
+def mart_breakdowns() -> Suite:
+    """The additive breakdown and the per-category counts, checked on one profile."""
+    return Suite(
+        name="mart_breakdowns",
+        asset=("marts", "mart_discipline_breakdown"),
+        key_columns=("source", "structure"),
+        query="""select 'breakdown' as source, structure, subject_kind, min(disciplined) as least,
+                        count(*) filter (where authority_type not in ('party_committee',
+                                                                      'inspection_committee'))
+                            as unknown_authority
+                 from marts.mart_discipline_breakdown group by all
+                 union all
+                 select 'category', structure, subject_kind, min(disciplined), 0
+                 from marts.mart_discipline_by_violation_category group by all
+                 union all
+                 select 'term', structure, 'member', min(members_disciplined), 0
+                 from marts.mart_discipline_by_term group by all""",
+        expectations=(
+            _between("least", "a breakdown row counts at least one decision", min_value=1),
+            _between("unknown_authority", "authority vocabulary", max_value=0),
+            _in_set("structure", ["as_of", "current"], "the two roll-up structures"),
+            _in_set("subject_kind", ["member", "organization"], "subject kinds"),
+        ),
+    )
+
+
+def org_unit_rollups() -> Suite:
+    return Suite(
+        name="org_unit_rollups",
+        asset=("marts", "bridge_org_unit_ancestry"),
+        key_columns=("source", "unit_code"),
+        query="""select 'as_of' as source, unit_code, ancestor_code, distance, valid_from,
+                        valid_to
+                 from marts.bridge_org_unit_ancestry
+                 union all
+                 select 'current', unit_code, ancestor_code, distance, null, null
+                 from marts.bridge_org_unit_current_rollup""",
+        expectations=(
+            *_not_null("unit_code", "ancestor_code", why="a roll-up names both ends"),
+            _between("distance", "the tree has at most five levels", min_value=0, max_value=5),
+            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
+                        {"column_A": "valid_to", "column_B": "valid_from",
+                         "ignore_row_if": "either_value_is_missing"},
+                        "a roll-up holds for a non-empty period"),
+        ),
+    )
+
+
+def histories() -> Suite:
+    return Suite(
+        name="histories",
+        asset=("marts", "fct_member_discipline_history"),
+        key_columns=("source", "decision_ref"),
+        query="""select 'member' as source, decision_ref, version_number, status, is_current
+                 from marts.fct_member_discipline_history
+                 union all
+                 select 'organization', decision_ref, version_number, status, is_current
+                 from marts.fct_org_discipline_history""",
+        expectations=(
+            _between("version_number", "versions are numbered from 1", min_value=1),
+            _in_set("status", STATUSES, "status vocabulary"),
+            *_not_null("is_current", why="each version knows whether it is the current one"),
+        ),
+    )
+
+
+def governance() -> Suite:
+    return Suite(
+        name="governance",
+        asset=("marts", "mart_governance_discipline"),
+        key_columns=("unit_code", "year"),
+        query="""select unit_code, year, least(par_index_rank, sipas_rank, papi_rank,
+                                               pci_rank) as best_rank,
+                        members_disciplined_per_1000
+                 from marts.mart_governance_discipline""",
+        expectations=(
+            _between("best_rank", "ranks start at 1", min_value=1),
+            _between("members_disciplined_per_1000", "a rate per 1,000 lies in 0..1,000",
+                     min_value=0, max_value=1000),
+            _between("year", "no index for a future year", max_value=_now().year),
+        ),
+    )
+
+
+def vocabularies() -> Suite:
+    return Suite(
+        name="vocabularies",
+        asset=("marts", "dim_discipline_form"),
+        key_columns=("vocabulary", "code"),
+        query="""select 'discipline_form' as vocabulary, code, label_vi
+                 from marts.dim_discipline_form
+                 union all select 'authority_type', code, label_vi from marts.dim_authority_type
+                 union all select 'channel', code, label_vi from marts.dim_channel
+                 union all select 'violation_category', code, label_vi
+                 from marts.dim_violation_category
+                 union all select 'activity_type', code, label_vi from marts.dim_activity_type
+                 union all select 'org_level', code, label_vi from marts.dim_org_level
+                 union all select 'status', code, label_vi from marts.dim_status
+                 union all select 'party_term', term_code, label_vi from marts.dim_party_term""",
+        expectations=(
+            Expectation("ExpectCompoundColumnsToBeUnique",
+                        {"column_list": ["vocabulary", "code"]}, "one row per code"),
+            *_not_null("label_vi", why="every code has its Vietnamese label"),
+        ),
+    )
+
+
 BUILDERS = (
     raw_org_units, raw_member_disciplines, raw_activities_profile, raw_aggregate_reports,
     raw_memberships, raw_governance_indicators, fct_member_discipline, discipline_distribution,
     fct_org_discipline, fct_activity_profile, dim_org_unit, mart_discipline_unit_year,
-    mart_inspection_funnel, rpt_published_reconciliation,
+    mart_inspection_funnel, rpt_published_reconciliation, raw_org_disciplines,
+    bridge_member_discipline_violation, mart_breakdowns, org_unit_rollups, histories,
+    governance, vocabularies,
 )
 
 
