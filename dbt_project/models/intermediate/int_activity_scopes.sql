@@ -20,5 +20,4 @@ from {{ ref('fct_activity') }} as activities
 inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         activities.conducting_unit_code = ancestry.unit_code
-        and activities.start_date >= ancestry.valid_from
-        and activities.start_date < ancestry.valid_to
+        and {{ valid_on('ancestry', 'activities.start_date') }}

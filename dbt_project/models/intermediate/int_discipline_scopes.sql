@@ -45,8 +45,7 @@ from decisions
 inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         decisions.deciding_unit_code = ancestry.unit_code
-        and decisions.decision_date >= ancestry.valid_from
-        and decisions.decision_date < ancestry.valid_to
+        and {{ valid_on('ancestry', 'decisions.decision_date') }}
 union all
 select
     'current' as structure,

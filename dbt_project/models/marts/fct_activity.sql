@@ -56,5 +56,4 @@ left join org_decisions on activities.activity_ref = org_decisions.activity_ref
 left join {{ ref('stg_org_units') }} as conducting_unit
     on
         activities.conducting_unit_code = conducting_unit.unit_code
-        and activities.start_date >= conducting_unit.valid_from
-        and activities.start_date < conducting_unit.valid_to
+        and {{ valid_on('conducting_unit', 'activities.start_date') }}

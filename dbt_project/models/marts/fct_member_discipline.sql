@@ -22,5 +22,4 @@ from {{ ref('stg_member_disciplines') }} as decisions
 left join {{ ref('stg_org_units') }} as deciding_unit
     on
         decisions.deciding_unit_code = deciding_unit.unit_code
-        and decisions.decision_date >= deciding_unit.valid_from
-        and decisions.decision_date < deciding_unit.valid_to
+        and {{ valid_on('deciding_unit', 'decisions.decision_date') }}

@@ -80,8 +80,7 @@ left join {{ ref('int_membership_denominators') }} as denominators
 left join {{ ref('stg_org_units') }} as units
     on
         yearly.unit_code = units.unit_code
-        and make_date(yearly.decision_year, 12, 31) >= units.valid_from
-        and make_date(yearly.decision_year, 12, 31) < units.valid_to
+        and {{ valid_on('units', 'make_date(yearly.decision_year, 12, 31)') }}
 qualify row_number() over (
     partition by yearly.structure, yearly.unit_code, yearly.decision_year
     order by units.valid_from desc nulls last
