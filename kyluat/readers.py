@@ -8,6 +8,7 @@ and one VARCHAR column per recognised contract column. Typing and checks happen 
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import logging
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from kyluat.contract import FORMATS, KINDS, is_in_progress
+from kyluat.contract import FORMATS, KINDS, ColumnType, is_in_progress
 from kyluat.reference import canonical_header
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,23 @@ def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) 
     if file.size_bytes == 0:
         raise FileRejected("the file is empty")
     result = SourceRead()
-    con.execute("drop table if exists src_raw")
-    readers[file.format](con, file, kind, result)
-    _rename_to_contract(con, kind, result)
-    result.row_count = con.execute("select count(*) from src").fetchone()[0] + len(
-        result.parse_rejects)
+    # The file is read on a private connection: a DuckDB error on a file that cannot be parsed
+    # would otherwise abort the caller's transaction, and with it the whole run.
+    scratch = duckdb.connect()
+    try:
+        readers[file.format](scratch, file, kind, result)
+        _rename_to_contract(scratch, kind, result)
+        result.row_count = scratch.execute("select count(*) from src").fetchone()[0] + len(
+            result.parse_rejects)
+        with tempfile.TemporaryDirectory(prefix="kyluat-src-") as folder:
+            parquet = str(Path(folder) / "src.parquet")
+            scratch.execute(f"copy src to '{parquet}' (format parquet)")
+            con.execute("create or replace temp table src as "
+                        "select * from read_parquet(?) order by _row_number", [parquet])
+    except duckdb.Error as exc:  # a reader's own error is handled there, with a better reason
+        raise FileRejected(f"not readable: {_first_line(exc, file.path, file)}") from exc
+    finally:
+        scratch.close()
     return result
 
 
@@ -119,11 +132,16 @@ def _rename_to_contract(con, kind: str, result: SourceRead) -> None:
         else:
             chosen[canonical] = header
     if not chosen:
-        raise FileRejected(f"no column of kind '{kind}' found in the header "
-                           f"({', '.join(headers[:8])}); expected {', '.join(sorted(columns))}")
+        # A file sent without its header row has a record there: never echo personal data.
+        personal = any(c.type in (ColumnType.MEMBER_ID, ColumnType.PERSONAL_NAME)
+                       for c in KINDS[kind].columns)
+        found = "" if personal else f" ({', '.join(headers[:8])})"
+        raise FileRejected(f"no column of kind '{kind}' found in the header{found}; is the "
+                           f"header row missing? expected {', '.join(sorted(columns))}")
     if result.ignored_headers:
         log.info("%s: ignored columns %s", kind, result.ignored_headers)
-    select = ", ".join(f'"{src}"::varchar as {dst}' for dst, src in chosen.items())
+    select = ", ".join(f'"{src.replace(chr(34), chr(34) * 2)}"::varchar as {dst}'
+                       for dst, src in chosen.items())
     missing = ", ".join(f"null::varchar as {c}" for c in sorted(columns - chosen.keys()))
     con.execute(f"create or replace temp table src as select _row_number, {select}"
                 f"{', ' + missing if missing else ''} from src_raw")
@@ -156,34 +174,47 @@ def _utf8_copy(path: Path) -> Path | None:
     return Path(handle.name)
 
 
-def _detect_delimiter(path: Path) -> str:
-    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+def _read_header(path: Path) -> tuple[str, list[str]]:
+    """Delimiter and column names from the header row (the only line read in Python)."""
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         header = fh.readline()
     if not header.strip():
         raise FileRejected("the first line is empty; a header row is required")
-    return ";" if header.count(";") > header.count(",") else ","
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(next(csv.reader([header], delimiter=delimiter)), start=1):
+        name = name.strip() or f"column{i}"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(f"{name}_{seen[name] - 1}" if seen[name] > 1 else name)  # as DuckDB does
+    return delimiter, names
 
 
 def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
     decoded = _utf8_copy(file.path)
     path = decoded or file.path
     try:
-        delimiter = _detect_delimiter(path)
-        con.execute("""
+        delimiter, names = _read_header(path)
+        # Columns come from the header, so nothing is sniffed: a sniffer gives up on a file
+        # whose last quoted value is never closed, instead of saying where.
+        columns = "{" + ", ".join(f"{_sql_text(n)}: 'VARCHAR'" for n in names) + "}"
+        con.execute(f"""
             create or replace temp table src_raw as
-            select * from read_csv(?, all_varchar = true, header = true, delim = ?, quote = '"',
-                                   escape = '"', store_rejects = true, auto_detect = true,
-                                   sample_size = -1, rejects_scan = 'csv_rejects_scan',
+            select * from read_csv(?, header = true, delim = ?, quote = '"', escape = '"',
+                                   auto_detect = false, columns = {columns},
+                                   store_rejects = true, rejects_scan = 'csv_rejects_scan',
                                    rejects_table = 'csv_rejects_errors')
         """, [str(path), delimiter])
+        # DuckDB reports a short row once per missing column: keep the first report of a line.
         rejects = con.execute("""
-            select line, error_type, error_message, csv_line
-            from csv_rejects_errors order by line
+            select line, arg_min(error_type, column_idx), arg_min(error_message, column_idx),
+                   arg_min(csv_line, column_idx)
+            from csv_rejects_errors group by line order by line
         """).fetchall()
         con.execute("drop table if exists csv_rejects_errors; "
                     "drop table if exists csv_rejects_scan")
     except duckdb.Error as exc:
-        raise FileRejected(f"not readable as CSV: {str(exc).splitlines()[0]}") from exc
+        raise FileRejected(f"not readable as CSV: {_first_line(exc, path, file)}") from exc
     finally:
         if decoded:
             decoded.unlink(missing_ok=True)
@@ -194,6 +225,12 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
     result.parse_rejects = [(line, f"the row does not match the header: {message}", raw)
                             for line, _, message, raw in rejects]
     # Rows keep file order; a row's number skips the lines the reader rejected.
+    if not rejects:
+        # The usual case, without the join below: row i of a fresh table (rowid i, file
+        # order) is line i + 2 of the file.
+        con.execute("create or replace temp table src_raw as "
+                    "select rowid + 2 as _row_number, * from src_raw")
+        return
     con.execute("""
         create or replace temp table src_raw as
         with lines as (
@@ -205,6 +242,15 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
         from (select row_number() over (order by rowid) - 1 as rid, * from src_raw) s
         join lines on lines.position = s.rid
     """, [len(rejects), [r[0] for r in rejects]])
+
+
+def _first_line(exc: duckdb.Error, path: Path, file: LandingFile) -> str:
+    """DuckDB's message, naming the file as the clerk knows it (not a server path)."""
+    return str(exc).splitlines()[0].replace(str(path), file.path.name).strip()
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _number_rows(con, first: int) -> None:
@@ -231,7 +277,7 @@ def _read_json(con, file: LandingFile, kind: str, result: SourceRead) -> None:
     except duckdb.Error as exc:
         expected = "an array of objects" if layout == "array" else "one object per line"
         raise FileRejected(f"not readable as JSON ({expected}): "
-                           f"{str(exc).splitlines()[0]}") from exc
+                           f"{_first_line(exc, file.path, file)}") from exc
 
 
 # --- XLSX --------------------------------------------------------------------------------
@@ -256,6 +302,17 @@ def _read_xlsx(con, file: LandingFile, kind: str, result: SourceRead) -> None:
         con.execute(f"create or replace temp table src_raw as "
                     f"select * from read_xlsx(?, header = true{options})", params)
         _number_rows(con, first=2)
+        # Excel keeps a decision number 125 or a card number 1234567 typed as a number: read
+        # it as written (125, not 125.0), so keys mean the same as in a CSV file.
+        doubles = ['"' + name.replace('"', '""') + '"'
+                   for name, type_, *_ in con.execute("describe src_raw").fetchall()
+                   if type_ == "DOUBLE"]
+        if doubles:
+            whole = ", ".join(f"case when {c} = trunc({c}) and abs({c}) < 1e15 "
+                              f"then {c}::bigint::varchar else {c}::varchar end as {c}"
+                              for c in doubles)
+            con.execute(f"create or replace temp table src_raw as "
+                        f"select * replace ({whole}) from src_raw")
     except duckdb.Error as exc:
         raise FileRejected(f"not readable as an .xlsx workbook: "
-                           f"{str(exc).splitlines()[0]}") from exc
+                           f"{_first_line(exc, file.path, file)}") from exc

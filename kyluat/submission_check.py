@@ -69,8 +69,11 @@ def validate_files(paths: list[Path], settings: Settings, kind: str | None = Non
     order = list(KINDS)
     plan.sort(key=lambda item: order.index(item[1].name))
     for file_id, (path, spec) in enumerate(plan, start=1):
+        # As in the landing directory: a workbook whose kind is not given by a folder (or
+        # --kind) carries one sheet per kind; any other file is read whole (first sheet).
+        sheets = path.suffix.lower() == ".xlsx" and not kind and path.parent.name not in KINDS
         landing = LandingFile(path, path.name, FORMATS.get(path.suffix.lower(), "unknown"),
-                              spec.name if path.suffix.lower() != ".xlsx" else None,
+                              None if sheets else spec.name,
                               path.stat().st_size, file_sha256(path))
         try:
             read = read_into_src(con, landing, spec.name)

@@ -3,8 +3,9 @@
 Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column) and
 temp table `known_units` (unit_code, valid_from, valid_to). Output: temp table `checked`
 with the typed, normalised columns as stored in `raw`, `_errors` (reasons a clerk can act
-on), `_retryable` (false for in-file duplicates, which no later run can fix) and `_raw`
-(the submitted values as JSON, member ids already replaced by their keys).
+on), `_retryable` (false for in-file duplicates and formula-like member ids, which no later
+run can fix) and `_raw` (the submitted values as JSON, member ids already replaced by their
+keys).
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def _split(v: str) -> str:
 
 
 def _parse_date(v: str) -> str:
-    return (f"coalesce(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'), "
-            f"try_strptime({v}, '%Y-%m-%d %H:%M:%S'))::date")
+    # The year has four digits: strptime would read 15/03/23 as the year 23.
+    return (f"case when regexp_full_match({v}, '[0-9]{{4}}-.*|.*/[0-9]{{4}}') then "
+            f"coalesce(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'), "
+            f"try_strptime({v}, '%Y-%m-%d %H:%M:%S'))::date end")
 
 
 class _Builder:
@@ -117,10 +120,13 @@ class _Builder:
                    _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")))
 
     def _count(self, c, v, label):
+        # 12.0 (a spreadsheet's float) is 12, but 1.000 is a thousand written the Vietnamese
+        # way, so a point followed by three digits is not read as a decimal point.
         self.typed.append(f"try_cast(split_part({v}, '.', 1) as bigint) as {c.name}")
-        self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0+)?')",
-                   _msg(label, _shown(v), _q(" is not a whole number")))
-        self.error(f"regexp_full_match({v}, '-[0-9]+(\\.0+)?') "
+        self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0{{1,2}})?')",
+                   _msg(label, _shown(v), _q(" is not a whole number; write digits only, "
+                                             "without thousands separators")))
+        self.error(f"regexp_full_match({v}, '-[0-9]+(\\.0{{1,2}})?') "
                    f"and try_cast(split_part({v}, '.', 1) as bigint) <> 0",
                    _msg(label, v, _q(" is negative; counts cannot be")))
 
@@ -140,13 +146,16 @@ class _Builder:
                    _msg(label, _shown(v), _q(" is not a number")))
 
     def _vocab_map(self, c) -> str:
-        return f"vocab_{c.vocabulary}.m"
+        # Vocabularies come as variables (set by check_src), constants to the planner: as
+        # joined relations they made the join-order search the largest cost of a small file.
+        return f"getvariable('kyluat_vocab_{c.vocabulary}')"
 
     def _expected(self, c) -> str:
-        return (f"(select {_q(c.name + ' ')} || '''' || {{value}} || '''' || ' is not ' || "
-                f"description || '; expected one of ' || expected "
-                f"{chr(124) * 2 + ' ' + _q(' (or all)') if c.allow_all else ''} "
-                f"from vocab_expect where vocabulary = {_q(c.vocabulary)})")
+        # Only the submitted value varies by row: what is expected is a variable (a correlated
+        # subquery cost a join over every row and column).
+        tail = f" {chr(124) * 2} {_q(' (or all)')}" if c.allow_all else ""
+        return (f"{_q(c.name + ' ')} || '''' || {{value}} || '''' || ' is not ' || "
+                f"getvariable('kyluat_expect_{c.vocabulary}'){tail}")
 
     def _vocab(self, c, v, label):
         self.vocabularies.add(c.vocabulary)
@@ -176,30 +185,48 @@ class _Builder:
 
     def _unit(self, c, v, label):
         self.typed.append(f"{v} as {c.name}")
-        known = f"exists (select 1 from known_units u where u.unit_code = {v})"
+        # One hash join per unit column with the versions of each known unit. (Correlated
+        # EXISTS subqueries become several joins that carry every column of every row.)
+        alias = f"units_{c.name}"
+        self.unit_joins.append(f" left join unit_versions {alias} on {alias}.unit_code = {v}")
+        known = f"{alias}.unit_code is not null"
         self.error(f"{v} is not null and not {known}",
                    _msg(label, _shown(v),
                         _q(" is not a known unit; its org_units row must be sent first")))
         if c.date_column:
             d = _parse_date(f"n.{c.date_column}")
+            valid = (f"list_bool_or(list_transform({alias}.versions, lambda u: "
+                     f"u.valid_from <= {d} and (u.valid_to is null or {d} < u.valid_to)))")
             self.error(
-                f"{v} is not null and {d} is not null "
-                f"and {known} "
-                f"and not exists (select 1 from known_units u where u.unit_code = {v} "
-                f"and u.valid_from <= {d} and (u.valid_to is null or {d} < u.valid_to))",
+                f"{v} is not null and {d} is not null and {known} and not {valid}",
                 _msg(label, _shown(v), _q(f" is not valid on {c.date_column} "),
                      f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)")))
 
     def _unit_list(self, c, v, label):
         items = _split(v)
         self.typed.append(f"{items} as {c.name}")
-        unknown = f"list_filter({items}, lambda x: not list_contains(all_units.codes, x))"
+        # The unknown codes of each row, by an anti-join with known_units. (Testing each code
+        # against a list of every known unit copies that list into every row: quadratic in
+        # the size of the tree, hours for a national org_units file.)
+        cte = f"unknown_{c.name}"
+        self.unit_list_ctes.append(
+            f", {cte} as (select _file_id, _row_number, list(item order by pos) as codes "
+            f"from (select n._file_id, n._row_number, unnest({items}) as item, "
+            f"generate_subscripts({items}, 1) as pos from hashed n) s "
+            f"where not exists (select 1 from known_units u where u.unit_code = s.item) "
+            f"group by _file_id, _row_number)")
+        self.unit_joins.append(
+            f" left join {cte} on {cte}._file_id = n._file_id "
+            f"and {cte}._row_number = n._row_number")
+        unknown = f"{cte}.codes"
         self.error(f"{v} is not null and len({unknown}) > 0",
                    _msg(label, _q("names unknown units: "), f"array_to_string({unknown}, ', ')"))
 
     def build(self) -> str:
         self.vocabularies: set[str] = set()
         self.member_key_exprs: dict[str, str] = {}
+        self.unit_list_ctes: list[str] = []
+        self.unit_joins: list[str] = []
         for c in self.kind.columns:
             self.column(c)
         for order in self.kind.date_orders:
@@ -214,7 +241,8 @@ class _Builder:
         return self._statement()
 
     def _member_form_rules(self):
-        form = "vocab_member_discipline_form.m[kyluat_fold(n.discipline_form)]"
+        self.vocabularies.add("member_discipline_form")
+        form = "getvariable('kyluat_vocab_member_discipline_form')[kyluat_fold(n.discipline_form)]"
         probationary = f"coalesce(kyluat_fold(n.is_probationary) in {_TRUE}, false)"
         committee = f"coalesce(kyluat_fold(n.is_committee_member) in {_TRUE}, false)"
         self.error(f"{probationary} and {form} in ('removal_from_post', 'expulsion')",
@@ -238,16 +266,33 @@ class _Builder:
         hashed = ", ".join(f"{expr} as {name}" for name, expr in self.member_key_exprs.items())
         id_columns = [name for c in kind.columns if c.type is T.MEMBER_ID
                       for name in (c.name, c.stored_name)]
-        vocab_ctes = "".join(
-            f", vocab_{v} as (select map_from_entries(list((match_key, code))) as m "
-            f"from vocab_match where vocabulary = {_q(v)})" for v in sorted(self.vocabularies))
-        vocab_joins = "".join(f", vocab_{v}" for v in sorted(self.vocabularies))
+        vocab_ctes = vocab_joins = ""
         raw_json = ", ".join(f"{_q(c.stored_name)}, n.{c.stored_name}"
                              for c in kind.columns if c.type is not T.PERSONAL_NAME)
         keys = [c.stored_name for c in kind.key_columns]
+        key_names = ", ".join(c.name for c in kind.key_columns)  # as the clerk wrote them
+        # A member id that looks like a formula cannot be checked again later: only its key
+        # is kept, so such a row must never be released by a later run.
+        unfixable = " or ".join(f"n.{c.name}_is_formula" for c in kind.columns
+                                if c.type is T.MEMBER_ID) or "false"
         identity = keys + ([kind.vintage_column] if kind.vintage_column else [])
         key_list = ", ".join(["t._file_id"] + [f"t.{k}" for k in identity])
         errors = ",\n                ".join(self.errors)
+        # Each date is parsed and each vocabulary value folded once, in `parsed`: inlined at
+        # every use they make a statement that takes longer to plan than a small file to check.
+        dates = [c.name for c in kind.columns if c.type is T.DATE]
+        folds = [c.name for c in kind.columns if c.type in (T.VOCAB, T.VOCAB_LIST, T.BOOL)]
+        helpers = [f"{_parse_date(f'n.{c}')} as _d_{c}" for c in dates]
+        helpers += [f"kyluat_fold(n.{c}) as _f_{c}" for c in folds]
+
+        def hoist(text: str) -> str:
+            for c in dates:
+                text = text.replace(_parse_date(f"n.{c}"), f"n._d_{c}")
+            for c in folds:
+                text = text.replace(f"kyluat_fold(n.{c})", f"n._f_{c}")
+            return text
+
+        errors, typed = hoist(errors), hoist(", ".join(self.typed))
         return f"""
         create or replace temp table checked as
         with normalized as (
@@ -256,24 +301,42 @@ class _Builder:
             select {'* exclude (' + ', '.join(id_columns) + ')' if id_columns else '*'}
                 {', ' + hashed if hashed else ''}
             from normalized n
-        ), all_units as (select list(distinct unit_code) as codes from known_units)
+        ), parsed as (
+            select *{''.join(', ' + h for h in helpers)} from hashed n
+        ), unit_versions as (
+            select unit_code, list(struct_pack(valid_from := valid_from, valid_to := valid_to))
+                as versions
+            from known_units group by unit_code
+        ){''.join(self.unit_list_ctes)}
         {vocab_ctes}
         , typed as (
             select n._file_id, n._row_number,
-                {', '.join(self.typed)},
+                {typed},
                 list_filter([
                 {errors}
                 ], lambda e: e is not null) as _errors,
-                json_object({raw_json}) as _raw
-            from hashed n, all_units{vocab_joins}
+                json_object({raw_json}) as _raw,
+                {unfixable} as _unfixable
+            from parsed n{''.join(self.unit_joins)}{vocab_joins}
         )
         select t.*,
             case when {' and '.join(f't.{k} is not null' for k in keys)}
                  and row_number() over (partition by {key_list} order by t._row_number) > 1
             then 'duplicate of row ' || min(t._row_number) over (partition by {key_list})
-                 || ' (same business key: {', '.join(keys)})' end as _duplicate_reason
+                 || ' (same business key: {key_names})' end as _duplicate_reason
         from typed t
         """
+
+
+def set_vocabulary_variables(con: duckdb.DuckDBPyConnection, vocabularies) -> None:
+    """`kyluat_vocab_<v>` (folded term -> code) and `kyluat_expect_<v>` (what a clerk may
+    write), from the temp tables of `reference.load_vocabularies`."""
+    for v in sorted(vocabularies):
+        con.execute(f"set variable kyluat_vocab_{v} = (select map_from_entries("
+                    f"list((match_key, code))) from vocab_match where vocabulary = {_q(v)})")
+        con.execute(f"set variable kyluat_expect_{v} = (select description || "
+                    f"'; expected one of ' || expected from vocab_expect "
+                    f"where vocabulary = {_q(v)})")
 
 
 def check_src(con: duckdb.DuckDBPyConnection, kind: Kind, key: bytes,
@@ -282,12 +345,16 @@ def check_src(con: duckdb.DuckDBPyConnection, kind: Kind, key: bytes,
 
     `prehashed`: `src` holds member keys instead of ids (quarantined rows checked again).
     """
-    con.execute(_Builder(kind, key, prehashed).build())
-    con.execute("""
-        create or replace temp table checked as
-        select * exclude (_errors, _duplicate_reason),
+    # One statement: a second pass over `checked` would copy every row of a large file again.
+    create = "create or replace temp table checked as"
+    builder = _Builder(kind, key, prehashed)
+    query = builder.build().split(create, 1)[1]
+    set_vocabulary_variables(con, builder.vocabularies)
+    con.execute(f"""
+        {create}
+        select * exclude (_errors, _duplicate_reason, _unfixable),
                case when _duplicate_reason is null then _errors
                     else list_append(_errors, _duplicate_reason) end as _errors,
-               _duplicate_reason is null as _retryable
-        from checked
+               _duplicate_reason is null and not _unfixable as _retryable
+        from ({query})
     """)

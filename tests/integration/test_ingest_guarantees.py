@@ -1,0 +1,392 @@
+"""The guarantees of CONTRACT §2: idempotency, revisions, re-validation, pseudonymisation,
+and a killed run that leaves the warehouse as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kyluat.config import REPO_ROOT
+from kyluat.contract import KINDS
+from kyluat.ingest import run_ingest
+from kyluat.pseudonym import DEVELOPMENT_KEY
+from tests.conftest import write
+
+pytestmark = pytest.mark.integration
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+BASE = "org_units/base_org_units.csv"
+MD_HEADER = ("deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
+             "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
+             "is_committee_member,is_probationary,activity_ref,status,violation_date\n")
+
+
+def decision(ref: str, member_id: str, name: str, form: str = "reprimand",
+             unit: str = "QNM-D01-G01-C01", status: str = "in_force") -> str:
+    """One member_disciplines CSV line decided by QNM-D01 on 2023-03-15."""
+    return (f"QNM-D01,{ref},{member_id},{name},inspection_committee,{form},2023-03-15,{unit},"
+            f"lack_of_responsibility,inspection,false,false,,{status},\n")
+
+
+def with_base(settings) -> None:
+    target = settings.landing_dir / BASE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CORPUS / BASE, target)
+
+
+def connect(settings):
+    return duckdb.connect(str(settings.working_db), read_only=True)
+
+
+def counts(settings) -> tuple:
+    """Registry rows, raw rows of every kind, quarantine rows: what a run may add to."""
+    with connect(settings) as con:
+        return (con.execute("select count(*) from audit.file_registry").fetchone()[0],
+                {k: con.execute(f"select count(*) from raw.{k}").fetchone()[0] for k in KINDS},
+                con.execute("select count(*) from audit.quarantine").fetchone()[0])
+
+
+def member_key(key: str, member_id: str) -> str:
+    normalized = re.sub(r"\s+", "", member_id).upper()
+    return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+
+
+# --- idempotency ------------------------------------------------------------------------------
+
+def test_same_content_adds_nothing_under_any_name_or_run(workspace):
+    """A file read before (same sha256) adds nothing: a copy in the same run, a second run, a
+    renamed copy in a later run."""
+    with_base(workspace)
+    lines = decision("1-QĐ", "DV1", "Nguyễn Văn A") + decision("2-QĐ", "DV2", "Trần Thị B")
+    write(workspace.landing_dir / "member_disciplines/decisions.csv", MD_HEADER + lines)
+    write(workspace.landing_dir / "member_disciplines/copy_of_decisions.csv", MD_HEADER + lines)
+    first = run_ingest(workspace, "first")
+    assert first.files_new == 2  # org_units and one of the two copies
+    after_first = counts(workspace)
+    assert after_first[0] == 2 and after_first[1]["member_disciplines"] == 2
+
+    assert run_ingest(workspace, "second").files_new == 0
+    assert counts(workspace) == after_first
+
+    (workspace.landing_dir / "member_disciplines/decisions.csv").rename(
+        workspace.landing_dir / "member_disciplines/decisions_resent.csv")
+    write(workspace.landing_dir / "member_disciplines/2024/again.csv", MD_HEADER + lines)
+    assert run_ingest(workspace, "third").files_new == 0
+    assert counts(workspace) == after_first
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+CURRENT = """
+    select decision_ref, discipline_form, status, _file_id
+    from raw.member_disciplines
+    qualify row_number() over (partition by deciding_unit_code, decision_ref, member_key
+                               order by _file_id desc, _row_number desc) = 1
+    order by decision_ref
+"""
+
+
+def test_later_file_revises_and_revokes_while_history_stays(workspace):
+    """A later row with the same business key replaces the earlier one in the current view;
+    both versions stay in raw with their file; `thu hồi` revokes explicitly; a key missing
+    from the later file keeps its earlier version (not implied revoked)."""
+    with_base(workspace)
+    write(workspace.landing_dir / "member_disciplines/2023_first.csv", MD_HEADER
+          + decision("1-QĐ", "DV1", "Nguyễn Văn A")
+          + decision("2-QĐ", "DV2", "Trần Thị B")
+          + decision("3-QĐ", "DV3", "Lê Văn C"))
+    run_ingest(workspace, "first")
+    write(workspace.landing_dir / "member_disciplines/2023_revised.csv", MD_HEADER
+          + decision("1-QĐ", "DV1", "Nguyễn Văn A", form="cảnh cáo", status="đã sửa đổi")
+          + decision("2-QĐ", " dv2 ", "Trần Thị B", status="thu hồi"))
+    run_ingest(workspace, "second")
+
+    with connect(workspace) as con:
+        files = dict(con.execute("select path, file_id from audit.file_registry").fetchall())
+        first = files["member_disciplines/2023_first.csv"]
+        revised = files["member_disciplines/2023_revised.csv"]
+        assert con.execute(CURRENT).fetchall() == [
+            ("1-QĐ", "warning", "amended", revised),
+            ("2-QĐ", "reprimand", "revoked", revised),
+            ("3-QĐ", "reprimand", "in_force", first),
+        ]
+        history = con.execute("""
+            select decision_ref, discipline_form, status, _file_id, _run_id,
+                   _loaded_at is not null
+            from raw.member_disciplines order by decision_ref, _file_id
+        """).fetchall()
+    assert history == [
+        ("1-QĐ", "reprimand", "in_force", first, "first", True),
+        ("1-QĐ", "warning", "amended", revised, "second", True),
+        ("2-QĐ", "reprimand", "in_force", first, "first", True),
+        ("2-QĐ", "reprimand", "revoked", revised, "second", True),
+        ("3-QĐ", "reprimand", "in_force", first, "first", True),
+    ]
+
+
+# --- re-validation ----------------------------------------------------------------------------
+
+def registry_row(settings, path: str) -> tuple:
+    with connect(settings) as con:
+        return con.execute("""
+            select status, row_count, accepted_count, rejected_count from audit.file_registry
+            where path = ?
+        """, [path]).fetchone()
+
+
+def test_quarantined_row_loads_when_its_unit_arrives(workspace):
+    """A decision quarantined because its unit is unknown loads on the next run after the
+    org_units file with that unit arrives: quarantine row resolved, registry counts moved."""
+    with_base(workspace)
+    path = "member_disciplines/2023.csv"
+    write(workspace.landing_dir / path, MD_HEADER
+          + decision("1-QĐ", "DV1", "Nguyễn Văn A")
+          + decision("2-QĐ", "DV2", "Trần Thị B", unit="QNM-D01-G09"))
+    run_ingest(workspace, "first")
+    assert registry_row(workspace, path) == ("partially_loaded", 2, 1, 1)
+    with connect(workspace) as con:
+        assert con.execute("select row_number, reason, resolved_at from audit.quarantine"
+                           ).fetchall() == [
+            (3, "member_unit_code 'QNM-D01-G09' is not a known unit; its org_units row must "
+                "be sent first", None)]
+
+    write(workspace.landing_dir / "org_units/new_grassroots.csv",
+          "unit_code,valid_from,name,level,parent_code\n"
+          "QNM-D01-G09,2010-01-01,Đảng ủy phường Hòa Hương,grassroots,QNM-D01\n")
+    summary = run_ingest(workspace, "second")
+    assert summary.rows_resolved == 1
+    assert registry_row(workspace, path) == ("loaded", 2, 2, 0)
+    with connect(workspace) as con:
+        assert con.execute("""
+            select row_number, resolved_at is not null, resolved_run_id from audit.quarantine
+        """).fetchall() == [(3, True, "second")]
+        assert con.execute("""
+            select decision_ref, member_unit_code, _row_number, _run_id
+            from raw.member_disciplines order by _row_number
+        """).fetchall() == [("1-QĐ", "QNM-D01-G01-C01", 2, "first"),
+                            ("2-QĐ", "QNM-D01-G09", 3, "second")]
+
+    assert run_ingest(workspace, "third").rows_resolved == 0
+    assert registry_row(workspace, path) == ("loaded", 2, 2, 0)
+
+
+def test_duplicate_within_a_file_is_never_released(workspace):
+    """Two rows of one file with the same key: when their unit arrives, the first loads and
+    the duplicate stays quarantined for good."""
+    with_base(workspace)
+    path = "member_disciplines/2023.csv"
+    write(workspace.landing_dir / path, MD_HEADER
+          + decision("1-QĐ", "DV1", "Nguyễn Văn A", unit="QNM-D01-G09")
+          + decision("1-QĐ", "DV1", "Nguyễn Văn A", form="warning", unit="QNM-D01-G09"))
+    run_ingest(workspace, "first")
+    assert registry_row(workspace, path) == ("partially_loaded", 2, 0, 2)
+
+    write(workspace.landing_dir / "org_units/new_grassroots.csv",
+          "unit_code,valid_from,name,level,parent_code\n"
+          "QNM-D01-G09,2010-01-01,Đảng ủy phường Hòa Hương,grassroots,QNM-D01\n")
+    run_ingest(workspace, "second")
+    run_ingest(workspace, "third")
+    assert registry_row(workspace, path) == ("partially_loaded", 2, 1, 1)
+    with connect(workspace) as con:
+        assert con.execute("select discipline_form, _row_number from raw.member_disciplines"
+                           ).fetchall() == [("reprimand", 2)]
+        row, reason, retryable, resolved = con.execute("""
+            select row_number, reason, retryable, resolved_at from audit.quarantine
+            where resolved_at is null
+        """).fetchone()
+    assert (row, retryable, resolved) == (3, False, None)
+    assert "duplicate of row 2 (same business key: deciding_unit_code, decision_ref, " \
+           "member_id)" in reason
+
+
+def test_formula_member_id_is_never_released(workspace):
+    """A member id that looks like a formula stays quarantined on later runs: only its key is
+    kept, so the check could not be repeated."""
+    with_base(workspace)
+    path = "member_disciplines/2023.csv"
+    write(workspace.landing_dir / path, MD_HEADER + decision("1-QĐ", "=DV1", "Nguyễn Văn A"))
+    run_ingest(workspace, "first")
+    run_ingest(workspace, "second")
+    assert registry_row(workspace, path) == ("partially_loaded", 1, 0, 1)
+    assert counts(workspace)[1]["member_disciplines"] == 0
+
+
+# --- pseudonymisation ------------------------------------------------------------------------
+
+PEOPLE = {"DV900000001": "Nguyễn Thị Thu Khánh", "DV900000002": "Alăng Văn Hoa",
+          "DV900000003": "Bùi Xuân Nga", "DV900000004": "Hồ Văn Lâm",
+          "DV900000005": "Phan Đức Hiếu", "DV900000006": "Trương Mỹ Lan"}
+
+
+def personal_landing(settings) -> None:
+    """Member ids and names in every place they can travel: loaded rows, quarantined rows,
+    a short row, a revision, an activity on a member, a file without its header row."""
+    with_base(settings)
+    ids = list(PEOPLE)
+    write(settings.landing_dir / "member_disciplines/a.csv", MD_HEADER
+          + decision("1-QĐ", ids[0], PEOPLE[ids[0]])
+          + decision("2-QĐ", ids[1], PEOPLE[ids[1]], form="cảnh báo")
+          + decision("3-QĐ", ids[2], PEOPLE[ids[2]], unit="QNM-D77")
+          + f"QNM-D01,4-QĐ,{ids[3]},{PEOPLE[ids[3]]},inspection_committee\n")
+    write(settings.landing_dir / "member_disciplines/b.csv", MD_HEADER
+          + decision("1-QĐ", ids[0], PEOPLE[ids[0]], status="revoked"))
+    write(settings.landing_dir / "member_disciplines/no_header.csv",
+          decision("5-QĐ", ids[4], PEOPLE[ids[4]]))
+    write(settings.landing_dir / "activities/a.ndjson", json.dumps({
+        "conducting_unit_code": "QNM-D01", "activity_ref": "9-KT", "authority_type": "UBKT",
+        "activity_type": "giải quyết tố cáo", "subject_kind": "member",
+        "subject_unit_code": "QNM-D01-G01", "start_date": "2023-01-02",
+        "subject_member_id": ids[5], "member_name": PEOPLE[ids[5]]}, ensure_ascii=False) + "\n")
+
+
+def test_no_member_id_or_name_reaches_any_table(workspace):
+    """No member_id or member_name value of the input appears in any column of any table of
+    the working DuckDB file, loaded or quarantined; ids are there only as keys."""
+    personal_landing(workspace)
+    run_ingest(workspace, "first")
+    run_ingest(workspace, "second")
+    needles = [*PEOPLE, *PEOPLE.values()]
+    found = []
+    with connect(workspace) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        assert {("raw", k) for k in KINDS} | {("audit", "file_registry"),
+                                              ("audit", "quarantine")} <= set(tables)
+        for schema, table in tables:
+            columns = [c for (c,) in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? "
+                "and table_name = ?", [schema, table]).fetchall()]
+            for row in con.execute(f'select {", ".join(f"{c}::varchar" for c in columns)} '
+                                   f'from "{schema}"."{table}"').fetchall():
+                text = " ".join(v for v in row if v)
+                found += [(schema, table, n) for n in needles if n.casefold() in text.casefold()]
+        assert found == []
+        # the rows are there, as keys: loaded, quarantined and in the activity
+        keys = {k for (k,) in con.execute("select member_key from raw.member_disciplines")
+                .fetchall()}
+        assert keys == {member_key("test-key", "DV900000001")}
+        quarantined = con.execute("select raw_values->>'member_key' from audit.quarantine "
+                                  "where raw_values->>'member_key' is not null").fetchall()
+        assert sorted(k for (k,) in quarantined) == sorted(
+            member_key("test-key", i) for i in ("DV900000002", "DV900000003"))
+        assert con.execute("select subject_member_key from raw.activities").fetchall() == [
+            (member_key("test-key", "DV900000006"),)]
+
+
+def test_member_key_is_keyed_hmac_of_the_normalised_id(workspace, monkeypatch, tmp_path):
+    """member_key = HMAC-SHA256(KYLUAT_PSEUDONYM_KEY, id without spaces, upper case); another
+    key gives other member keys for the same ids."""
+    def keys_with(settings) -> list[str]:
+        with_base(settings)
+        write(settings.landing_dir / "member_disciplines/a.csv", MD_HEADER
+              + decision("1-QĐ", "DV900000001", "A") + decision("2-QĐ", " dv 9000 00002", "B"))
+        run_ingest(settings)
+        with connect(settings) as con:
+            return [k for (k,) in con.execute("select member_key from raw.member_disciplines "
+                                              "order by decision_ref").fetchall()]
+
+    first = keys_with(workspace)
+    assert first == [member_key("test-key", "DV900000001"), member_key("test-key", "DV900000002")]
+
+    from tests.conftest import make_workspace
+    other = make_workspace(tmp_path / "other", monkeypatch)
+    monkeypatch.setenv("KYLUAT_PSEUDONYM_KEY", "another-key")
+    second = keys_with(other)
+    assert second == [member_key("another-key", "DV900000001"),
+                      member_key("another-key", "DV900000002")]
+    assert not set(first) & set(second)
+
+
+def test_unset_key_is_logged_loudly(workspace, monkeypatch, caplog):
+    """Without KYLUAT_PSEUDONYM_KEY a WARNING says the fixed development key is used, and keys
+    are made with it."""
+    monkeypatch.delenv("KYLUAT_PSEUDONYM_KEY")
+    with_base(workspace)
+    write(workspace.landing_dir / "member_disciplines/a.csv",
+          MD_HEADER + decision("1-QĐ", "DV900000001", "A"))
+    with caplog.at_level(logging.WARNING):
+        run_ingest(workspace)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING
+                and "KYLUAT_PSEUDONYM_KEY is not set" in r.getMessage()]
+    assert len(warnings) == 1
+    with connect(workspace) as con:
+        assert con.execute("select member_key from raw.member_disciplines").fetchall() == [
+            (member_key(DEVELOPMENT_KEY, "DV900000001"),)]
+
+
+# --- a killed run -----------------------------------------------------------------------------
+
+FILES, ROWS = 10, 2000
+INGEST = ("import logging, sys; "
+          "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(message)s'); "
+          "from kyluat.config import Settings; from kyluat.ingest import run_ingest; "
+          "run_ingest(Settings.from_env(), 'killed')")
+
+
+def _lines(stream, out: queue.Queue) -> None:
+    for line in stream:
+        out.put(line)
+    out.put(None)
+
+
+def test_killed_run_leaves_the_warehouse_as_it_was_and_rerun_loads_once(workspace):
+    """SIGKILL in the middle of the run's transaction (after the 3rd file was loaded): the
+    working file is as before the run; the next run loads every row exactly once; a third run
+    adds nothing."""
+    with_base(workspace)
+    run_ingest(workspace, "before")
+    before = counts(workspace)
+    assert before[0] == 1
+
+    for f in range(FILES):
+        write(workspace.landing_dir / f"member_disciplines/batch_{f:02d}.csv", MD_HEADER + "".join(
+            decision(f"{f}-{i}-QĐ", f"DV{f:02d}{i:06d}", f"Người {i}") for i in range(ROWS)))
+
+    process = subprocess.Popen([sys.executable, "-u", "-c", INGEST], cwd=REPO_ROOT,
+                               env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stderr, lines), daemon=True).start()
+    loaded, deadline = 0, time.monotonic() + 120
+    try:
+        while loaded < 3:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "ingestion ended before it could be killed"
+            loaded += "rows accepted" in line
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert counts(workspace) == before
+
+    summary = run_ingest(workspace, "rerun")
+    assert summary.files_new == FILES
+    with connect(workspace) as con:
+        assert con.execute("""
+            select count(*), count(distinct (_file_id, _row_number)),
+                   count(distinct (decision_ref, member_key))
+            from raw.member_disciplines
+        """).fetchone() == (FILES * ROWS, FILES * ROWS, FILES * ROWS)
+        assert con.execute("""
+            select count(*), sum(accepted_count), sum(rejected_count)
+            from audit.file_registry where kind = 'member_disciplines' and status = 'loaded'
+        """).fetchone() == (FILES, FILES * ROWS, 0)
+    after = counts(workspace)
+
+    assert run_ingest(workspace, "third").files_new == 0
+    assert counts(workspace) == after
