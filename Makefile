@@ -22,7 +22,7 @@ ifeq ($(UV),)
 UV := $(PYTHON) -m uv
 endif
 
-.PHONY: help setup demo test lint docs ui sample clean
+.PHONY: help setup demo test lint docs ui sample clean bench
 
 help:
 	@echo "make demo    set up, run the whole pipeline on the bundled sample, print a summary"
@@ -62,11 +62,19 @@ docs: setup
 	  --target-path target/docs --quiet
 	@echo "dbt docs: dbt_project/target/docs/index.html (serve: cd dbt_project && ../$(BIN)/dbt docs serve --target-path target/docs)"
 
+# Webserver and daemon (schedules, sensors, run queue) on this instance (DAGSTER_HOME); the
+# daemon's sensors and runs read the same KYLUAT_* variables as `kyluat run`.
+UI_HOST ?= 127.0.0.1
+UI_PORT ?= 3000
 ui: setup
-	$(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/dagster dev -m orchestration.definitions --host $(UI_HOST) --port $(UI_PORT)
 
 sample: setup
 	$(BIN)/python -m kyluat.samples.quang_nam
+
+# National-scale SYNTHETIC data against plain DuckDB; long (scale 10): never part of `make test`.
+bench: setup
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .dagster dbt_project/target dbt_project/logs warehouse/discipline.duckdb* \

@@ -56,6 +56,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from kyluat.generate import DEFAULT_SEED, generate
+
+    counts = generate(Path(args.out), args.scale, args.seed if args.seed is not None
+                      else DEFAULT_SEED)
+    print(f"SYNTHETIC data: {sum(counts.values()):,} rows in {len(counts)} files under "
+          f"{args.out} (see its README.md)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyluat", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
@@ -79,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--kind", choices=sorted(KINDS),
                           help="kind of every file (default: from its folder or name)")
     validate.set_defaults(func=_cmd_validate)
+
+    generate = commands.add_parser("generate", help="write SYNTHETIC national-scale "
+                                                    "submissions (for benchmarks)")
+    generate.add_argument("--out", required=True, help="landing directory to write")
+    generate.add_argument("--scale", type=float, required=True,
+                          help="national years of data: 1 = one year, 10 = 2015-2024, 0.1 = "
+                               "a tenth of a year on a smaller tree")
+    generate.add_argument("--seed", type=int, help="same seed, byte-identical files")
+    generate.set_defaults(func=_cmd_generate)
     return parser
 
 
