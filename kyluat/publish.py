@@ -102,6 +102,8 @@ def record_check_results(settings: Settings, results: list[tuple]) -> None:
     are not recorded yet; they are published with the audit schema."""
     from kyluat.ingest import ensure_schema
 
+    if not results:
+        return
     con = duckdb.connect(str(settings.working_db))
     try:
         ensure_schema(con)
