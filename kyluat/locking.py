@@ -1,20 +1,31 @@
-"""Wait for the working DuckDB file instead of failing when another process holds its lock.
+"""One writer: a run holds the warehouse from its first step to its last, and a connection to
+the working DuckDB file waits for a lock instead of failing.
 
-DuckDB lets one process write a database file. Inside Dagster, every step that opens the
-working file is in one concurrency pool of size 1 (orchestration/concurrency.py), so two runs
-take turns; this helper covers what Dagster does not see (a `dbt docs generate`, an operator's
-DuckDB shell, a run that is just releasing the file): a lock error is retried with exponential
-backoff until `KYLUAT_LOCK_TIMEOUT` seconds (default 600) have passed, then raised as it was.
-Any other error is raised at once.
+DuckDB lets one process write a database file (and a read-only open fails while another
+process writes). Two levels keep to that:
+
+- `writer_lock`: held by a pipeline run for its whole duration (orchestration/concurrency.py
+  takes it when the run's `warehouse` resource is set up). A second run, wherever it was started
+  (`kyluat run`, a schedule, the sensor, the UI), waits until the first has published or failed,
+  so one run's checks always judge that run's build and nothing is published unchecked. It is
+  an OS lock (flock) on `<warehouse>/.discipline.duckdb.writer.lock`: a killed process releases
+  it, and the file says which run holds it.
+- `connect` / `retry_on_lock`: where kyluat opens the working file, a DuckDB lock error (someone
+  outside the pipeline: `dbt docs generate`, an operator's DuckDB shell) is retried with
+  exponential backoff until `KYLUAT_LOCK_TIMEOUT` seconds (default 600) have passed, then raised
+  as it was. Any other error is raised at once.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -63,3 +74,37 @@ def connect(path: str | Path, read_only: bool = False,
     """`duckdb.connect(path, read_only)`, waiting while another process holds the file."""
     return retry_on_lock(lambda: duckdb.connect(str(path), read_only=read_only), str(path),
                          timeout)
+
+
+def writer_lock_path(working_db: Path) -> Path:
+    return working_db.with_name(f".{working_db.name}.writer.lock")
+
+
+@contextmanager
+def writer_lock(working_db: Path, holder: str, report: Callable[[str], None] = log.warning,
+                poll_seconds: float = 1.0, report_every_seconds: float = 60.0) -> Iterator[None]:
+    """Hold the warehouse's writer lock; wait (without limit) while another run holds it."""
+    path = writer_lock_path(working_db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        started = time.monotonic()
+        reported = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = time.monotonic()
+                if reported is None or now - reported >= report_every_seconds:
+                    current = os.pread(fd, 500, 0).decode("utf-8", "replace").strip()
+                    report(f"waiting for the warehouse writer lock {path} "
+                           f"({now - started:.0f}s so far; held by {current or 'another run'})")
+                    reported = now
+                time.sleep(poll_seconds)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"run {holder}, pid {os.getpid()}, since "
+                      f"{datetime.now().astimezone().isoformat(timespec='seconds')}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -33,6 +33,8 @@ def publish(settings: Settings) -> PublishResult:
     tables: dict[str, int] = {}
     con = duckdb.connect(str(staging))
     try:
+        # A bounded buffer pool: the copy streams, and DuckDB's default is 80% of the machine.
+        con.execute("set memory_limit = '2GB'")
         retry_on_lock(lambda: con.execute(f"attach '{settings.working_db}' as working (read_only)"),
                       str(settings.working_db))
         for schema in PUBLISHED_SCHEMAS:

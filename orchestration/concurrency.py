@@ -1,36 +1,39 @@
-"""One writer: every step that opens the working DuckDB file runs in one Dagster pool.
+"""One writer: a run has the working DuckDB file to itself, from its first step to its last.
 
-DuckDB lets one process open a database file for writing (and a read-only open fails while
-another process writes). Three layers keep to that:
+DuckDB lets one process open a database file for writing, and a read-only open fails while
+another process writes. Two layers keep runs apart:
 
-- runs launched through the instance (schedules, sensors, backfills, the UI) are queued by the
-  QueuedRunCoordinator of `dagster.yaml` with `max_concurrent_runs: 1`;
-- every step of the code location (ingestion, dbt build, Great Expectations checks, publication)
-  claims a slot of the pool `WRITER_POOL`, whose limit is 1 (`concurrency: pools: default_limit`
-  in `dagster.yaml`). This also holds for runs that do not go through the queue, such as two
-  `kyluat run` started at once: their steps take turns, each waits for the other's step to end;
-- `kyluat.locking` retries a lock error where kyluat itself opens the working file.
+- runs launched through the instance (schedules, the landing sensor, backfills, the UI) wait in
+  the QueuedRunCoordinator's queue of `dagster.yaml` (`max_concurrent_runs: 1`);
+- every run, queued or executed in process (`kyluat run`, `make demo`, the tests), takes the
+  warehouse's writer lock (`kyluat.locking.writer_lock`) when its `warehouse` resource is set up
+  and releases it when the run ends. Every step that opens the working file (ingestion, dbt
+  build, checks, publication) gets the warehouse through that resource, which Dagster sets up
+  once per run with the in-process executor.
+
+Taking turns step by step (a Dagster op pool) would not be enough: another run's dbt build could
+slip in between this run's checks and its publication, and an unchecked build would be
+published. A run-wide lock keeps the gate whole; being an OS lock, it is released by a run
+that was killed.
 """
 
 from __future__ import annotations
 
-from dagster import AssetsDefinition, Definitions, OpDefinition
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-WRITER_POOL = "kyluat_duckdb_writer"
+from dagster import InitResourceContext
+
+from kyluat.locking import writer_lock
+from orchestration.resources import WarehouseResource
 
 
-def use_writer_pool(defs: Definitions, pool: str = WRITER_POOL) -> Definitions:
-    """Put the op of every asset and asset check of `defs` in `pool`, so new assets join it
-    without anyone remembering to. Call it right after `Definitions(...)`, before the code
-    location is resolved. (Dagster takes the pool from the op definition; there is no public
-    way to set it on an existing op, hence the attribute.)"""
-    for definition in [*(defs.assets or []), *(defs.asset_checks or [])]:
-        if not isinstance(definition, AssetsDefinition) or not definition.is_executable:
-            continue
-        op = definition.node_def
-        if not isinstance(op, OpDefinition):
-            raise TypeError(f"{op.name}: graph-backed assets need a pool on each of their ops")
-        if op.pool not in (None, pool):
-            raise ValueError(f"{op.name} is in pool {op.pool!r}, not the writer pool {pool!r}")
-        op._pool = pool  # see the docstring
-    return defs
+class OneWriterWarehouse(WarehouseResource):
+    """The warehouse resource, holding the writer lock while the run executes."""
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[OneWriterWarehouse]:
+        run_id = context.run.run_id if context.run else "unknown"
+        with writer_lock(self.settings().working_db, holder=run_id, report=context.log.warning):
+            context.log.info(f"run {run_id} holds the warehouse writer lock")
+            yield self

@@ -4,12 +4,12 @@
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from orchestration.alerts import run_failure_alerts
-from orchestration.concurrency import use_writer_pool
+from orchestration.concurrency import OneWriterWarehouse
 from orchestration.dbt_assets import dbt_models
 from orchestration.ingest_assets import submitted_files
 from orchestration.publish_assets import published_warehouse
 from orchestration.quality_checks import QUALITY_CHECKS
-from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.resources import dbt_resource
 from orchestration.schedules import REPORTING_SCHEDULES
 from orchestration.sensors import landing_files_sensor
 
@@ -25,9 +25,7 @@ defs = Definitions(
     jobs=[refresh_warehouse],
     schedules=REPORTING_SCHEDULES,
     sensors=[landing_files_sensor, run_failure_alerts],
-    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    # the warehouse resource holds the writer lock for the whole run (orchestration/concurrency.py)
+    resources={"warehouse": OneWriterWarehouse(), "dbt": dbt_resource()},
     executor=in_process_executor,
 )
-
-# Every step that opens the working DuckDB file (all of them) takes the writer pool's one slot.
-use_writer_pool(defs)

@@ -1,0 +1,107 @@
+"""The production instance profile (deploy/dagster.postgres.yaml) on a real PostgreSQL server:
+the pipeline runs on it and the run, its events and the writer settings are in PostgreSQL.
+
+Needs DAGSTER_PG_HOST, DAGSTER_PG_PORT, DAGSTER_PG_USERNAME, DAGSTER_PG_PASSWORD and
+DAGSTER_PG_DB (.ci/run starts a server with deploy/ci_postgres.sh and exports them). The test
+works in a database of its own, created and dropped here when the role may create databases.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+
+from kyluat.config import REPO_ROOT
+from tests.conftest import (
+    PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
+    copy_sample,
+)
+
+pytestmark = pytest.mark.integration
+
+PG_VARS = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD",
+           "DAGSTER_PG_DB")
+missing = [name for name in PG_VARS if not os.environ.get(name)]
+if missing:
+    pytest.skip(f"no PostgreSQL server configured ({', '.join(missing)} unset; .ci/run starts "
+                "one with deploy/ci_postgres.sh)", allow_module_level=True)
+
+psycopg2 = pytest.importorskip("psycopg2")
+
+
+def connect(db_name: str):
+    return psycopg2.connect(host=os.environ["DAGSTER_PG_HOST"],
+                            port=int(os.environ["DAGSTER_PG_PORT"]),
+                            user=os.environ["DAGSTER_PG_USERNAME"],
+                            password=os.environ["DAGSTER_PG_PASSWORD"], dbname=db_name,
+                            connect_timeout=10)
+
+
+@pytest.fixture
+def database(monkeypatch):
+    """A fresh database for this test when the role may create one, else the configured one."""
+    name = f"kyluat_test_{uuid.uuid4().hex[:12]}"
+    admin = connect(os.environ["DAGSTER_PG_DB"])
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'create database "{name}"')
+    except psycopg2.errors.InsufficientPrivilege:
+        admin.close()
+        yield os.environ["DAGSTER_PG_DB"]
+        return
+    monkeypatch.setenv("DAGSTER_PG_DB", name)
+    try:
+        yield name
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
+
+
+def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
+    from dagster import DagsterInstance, DagsterRunStatus
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+    from dagster_postgres.schedule_storage import PostgresScheduleStorage
+
+    from kyluat.pipeline import run_pipeline
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
+    copy_sample(workspace.landing_dir)
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert not instance.telemetry_enabled
+
+        outcome = run_pipeline(instance=instance)
+        assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+        assert instance.get_run_by_id(outcome.run_id).status == DagsterRunStatus.SUCCESS
+
+    # Straight from PostgreSQL: the run, its events and its materializations are there.
+    with connect(database) as con, con.cursor() as cursor:
+        cursor.execute("select pipeline_name, status from runs where run_id = %s",
+                       [outcome.run_id])
+        assert cursor.fetchone() == ("refresh_warehouse", "SUCCESS")
+        cursor.execute("select count(*) from event_logs where run_id = %s", [outcome.run_id])
+        assert cursor.fetchone()[0] > 50
+        cursor.execute("select count(*) from event_logs where run_id = %s "
+                       "and dagster_event_type = 'ASSET_MATERIALIZATION' "
+                       "and asset_key = %s", [outcome.run_id, '["published", "analytics"]'])
+        assert cursor.fetchone()[0] == 1
+
+    import duckdb
+
+    with duckdb.connect(str(workspace.published_db), read_only=True) as con:
+        assert con.execute("select computed_value from marts.rpt_published_reconciliation "
+                           "where figure_id = 'QNM-2124-PC-IS'").fetchone()[0] \
+            == PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION
