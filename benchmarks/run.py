@@ -246,16 +246,17 @@ def time_queries(db: Path, queries: list[str], repeat: int) -> dict:
 # --------------------------------------------------------------------------- one scale
 
 def _dbt_models(run_id: str, top: int = 12) -> dict:
-    """Per-model times of this run's `dbt build`, from its run_results.json."""
+    """Per-model times of this run's `dbt build` steps, from their run_results.json."""
     target = REPO / "dbt_project" / "target"
-    found = sorted(target.glob(f"dbt_models-{run_id[:7]}-*/run_results.json"))
+    found = sorted(target.glob(f"dbt_*_models-{run_id[:7]}-*/run_results.json"))
     if not found:
         return {}
-    results = json.loads(found[-1].read_text())
-    nodes = sorted(results["results"], key=lambda r: -r["execution_time"])
+    results = [json.loads(path.read_text()) for path in found]
+    nodes = sorted((node for result in results for node in result["results"]),
+                   key=lambda r: -r["execution_time"])
     models = sum(r["execution_time"] for r in nodes if r["unique_id"].startswith("model."))
     tests = sum(r["execution_time"] for r in nodes if r["unique_id"].startswith("test."))
-    return {"dbt_elapsed_s": round(results["elapsed_time"], 2),
+    return {"dbt_elapsed_s": round(sum(result["elapsed_time"] for result in results), 2),
             "models_s": round(models, 2), "tests_s": round(tests, 2), "nodes": len(nodes),
             "slowest": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 2)
                         for r in nodes[:top]}}
@@ -266,7 +267,7 @@ def _stage_split(steps: dict[str, float]) -> dict[str, float]:
     for step, seconds in steps.items():
         if step == "submitted_files":
             split["ingest"] += seconds
-        elif step == "dbt_models":
+        elif step.startswith("dbt_"):
             split["dbt"] += seconds
         elif step.startswith("published"):
             split["publish"] += seconds

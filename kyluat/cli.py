@@ -24,17 +24,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from kyluat.summary import print_run_summary
 
     settings = Settings.from_env()
+    options = {"years": args.years, "full_refresh": args.full_refresh}
     if args.verbose:
-        outcome = run_pipeline(log_level="INFO")
+        outcome = run_pipeline(log_level="INFO", **options)
     else:
         # dbt's own progress lines go to a log file; the summary below says what matters.
         log_path = settings.warehouse_dir / "logs" / "last_run.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("w", encoding="utf-8") as log_file, redirect_stdout(log_file):
-            outcome = run_pipeline(log_level="WARNING")
+            outcome = run_pipeline(log_level="WARNING", **options)
         print(f"run log: {log_path}")
     print_run_summary(outcome, settings)
     return 0 if outcome.success else 1
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    first, _, last = text.partition(":")
+    try:
+        years = int(first), int(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year range: {text!r} (e.g. 2019:2021)") from None
+    if years[0] > years[1]:
+        raise argparse.ArgumentTypeError(f"first year after last: {text!r}")
+    return years
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -75,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
                                           "blocking check failed")
     run.add_argument("--landing", help="landing directory (default $KYLUAT_LANDING_DIR)")
     run.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    run.add_argument("--years", type=_year_range, metavar="FIRST:LAST",
+                     help="also rebuild these reporting years (a backfill, in one run), "
+                          "e.g. 2019:2021 or 2022")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every model from scratch (after a model's columns changed)")
     run.set_defaults(func=_cmd_run)
 
     sql = commands.add_parser("sql", help="query the published analytics.duckdb read-only")

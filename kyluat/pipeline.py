@@ -45,7 +45,19 @@ class RunOutcome:
             c.blocking for c in self.failed_checks)
 
 
-def run_pipeline(instance=None, log_level: str = "WARNING") -> RunOutcome:
+def run_tags(years: tuple[int, int] | None = None, full_refresh: bool = False) -> dict[str, str]:
+    """Tags of a run: a range of reporting years rebuilds those years in the same single run
+    (a backfill); full_refresh rebuilds every model from scratch."""
+    from orchestration.partitions import FULL_REFRESH_TAG, backfill_tags, refresh_tags
+
+    tags = backfill_tags(*years) if years else refresh_tags()
+    if full_refresh:
+        tags[FULL_REFRESH_TAG] = "true"
+    return tags
+
+
+def run_pipeline(instance=None, log_level: str = "WARNING",
+                 years: tuple[int, int] | None = None, full_refresh: bool = False) -> RunOutcome:
     use_project_instance()
     from dagster import AssetCheckSeverity, DagsterInstance
 
@@ -54,7 +66,8 @@ def run_pipeline(instance=None, log_level: str = "WARNING") -> RunOutcome:
     instance = instance or DagsterInstance.get()
     job = defs.resolve_job_def(JOB_NAME)
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
+                                    tags=run_tags(years, full_refresh))
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     outcome = RunOutcome(run_id=result.run_id, published="published/analytics" in materialized)
     for evaluation in result.get_asset_check_evaluations():

@@ -5,7 +5,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from orchestration.alerts import run_failure_alerts
 from orchestration.concurrency import OneWriterWarehouse
-from orchestration.dbt_assets import dbt_models
+from orchestration.dbt_assets import DBT_ASSETS
 from orchestration.ingest_assets import submitted_files
 from orchestration.publish_assets import published_warehouse
 from orchestration.quality_checks import QUALITY_CHECKS
@@ -20,7 +20,7 @@ refresh_warehouse = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[submitted_files, dbt_models, published_warehouse],
+    assets=[submitted_files, *DBT_ASSETS, published_warehouse],
     asset_checks=QUALITY_CHECKS,
     jobs=[refresh_warehouse],
     schedules=REPORTING_SCHEDULES,

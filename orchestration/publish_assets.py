@@ -12,6 +12,8 @@ from dagster import (
 )
 
 from data_quality.runner import build_data_docs
+from kyluat import periods
+from kyluat.locking import connect
 from kyluat.publish import publish, record_check_results
 from orchestration.dbt_assets import MART_KEYS
 from orchestration.ingest_assets import AUDIT_KEYS
@@ -46,6 +48,11 @@ def published_warehouse(context: AssetExecutionContext,
     docs = build_data_docs(settings.quality_dir)
     result = publish(settings)
     context.log.info(f"published {len(result.tables)} tables to {result.path}")
+    con = connect(settings.working_db)
+    try:
+        periods.mark_published(con)  # their years need no rebuild until new rows touch them
+    finally:
+        con.close()
     return MaterializeResult(metadata={"path": str(result.path), "data_docs": str(docs), **{
         f"rows {name}": rows for name, rows in result.tables.items()}})
 

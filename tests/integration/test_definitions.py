@@ -33,3 +33,26 @@ def test_checks_are_blocking():
 def test_job_exists():
     job = defs.resolve_job_def("refresh_warehouse")
     assert job.name == "refresh_warehouse"
+
+
+def test_year_partitioned_models_are_built_after_what_every_year_shares():
+    graph = defs.resolve_asset_graph()
+    fact = graph.get(AssetKey(["marts", "fct_member_discipline"]))
+    assert fact.partitions_def is not None
+    assert graph.get(AssetKey(["marts", "dim_org_unit"])).partitions_def is None
+    assert AssetKey(["staging", "stg_member_disciplines"]) in fact.parent_keys
+
+
+def test_only_the_newest_dbt_target_folders_are_kept(tmp_path):
+    import os
+
+    from orchestration.dbt_assets import prune_targets
+
+    for age, name in enumerate(["dbt_period_models-a", "dbt_period_models-b",
+                                "dbt_period_models-c", "dbt_reference_models-a"]):
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (1_000_000 + age, 1_000_000 + age))
+    (tmp_path / "manifest.json").write_text("{}")
+    prune_targets(tmp_path, "dbt_period_models-", keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dbt_period_models-b", "dbt_period_models-c", "dbt_reference_models-a", "manifest.json"]

@@ -1,5 +1,11 @@
 -- Each current activity once per unit it counts under (conducting unit and its ancestors on
 -- the start date), with its contribution to each step of the inspection funnel.
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('year(start_date)') }}",
+) }}
+
 select
     ancestry.ancestor_code as scope_unit_code,
     ancestry.distance as scope_distance,
@@ -21,3 +27,4 @@ inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         activities.conducting_unit_code = ancestry.unit_code
         and {{ valid_on('ancestry', 'activities.start_date') }}
+where {{ in_rebuild_years('activities.start_year') }}

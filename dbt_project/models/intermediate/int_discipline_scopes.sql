@@ -4,6 +4,12 @@
 --   current  the unit that carries the deciding unit today and its ancestors today.
 -- Counting rows per (structure, scope unit) counts each decision once at every level,
 -- however many levels reported it. scope_distance 0 is the deciding unit itself.
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('year(decision_date)') }}",
+) }}
+
 with decisions as (
     select
         'member' as subject_kind,
@@ -19,6 +25,7 @@ with decisions as (
         is_committee_member,
         counts_in_totals
     from {{ ref('fct_member_discipline') }}
+    where {{ in_rebuild_years('decision_year') }}
     union all
     select
         'organization' as subject_kind,
@@ -34,6 +41,7 @@ with decisions as (
         false as is_committee_member,
         counts_in_totals
     from {{ ref('fct_org_discipline') }}
+    where {{ in_rebuild_years('decision_year') }}
 )
 
 select

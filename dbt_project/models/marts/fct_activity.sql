@@ -1,6 +1,12 @@
 -- One row per inspection, supervision or complaint/denunciation case (current version), with
 -- its contribution to each step of the funnel: inspected -> violation found -> discipline
 -- required -> disciplined (decisions that name this activity in activity_ref).
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('start_year') }}",
+) }}
+
 with member_decisions as (
     select
         activity_ref,
@@ -57,3 +63,4 @@ left join {{ ref('stg_org_units') }} as conducting_unit
     on
         activities.conducting_unit_code = conducting_unit.unit_code
         and {{ valid_on('conducting_unit', 'activities.start_date') }}
+where {{ in_rebuild_years('year(activities.start_date)') }}

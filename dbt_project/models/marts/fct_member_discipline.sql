@@ -1,5 +1,11 @@
 -- One row per (decision, member), current version. Revoked decisions stay, flagged, so that
 -- history is visible; every official total excludes them (`counts_in_totals`).
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('decision_year') }}",
+) }}
+
 select
     decisions.deciding_unit_code,
     decisions.decision_ref,
@@ -23,3 +29,4 @@ left join {{ ref('stg_org_units') }} as deciding_unit
     on
         decisions.deciding_unit_code = deciding_unit.unit_code
         and {{ valid_on('deciding_unit', 'decisions.decision_date') }}
+where {{ in_rebuild_years('year(decisions.decision_date)') }}

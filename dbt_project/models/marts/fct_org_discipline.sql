@@ -1,4 +1,10 @@
 -- One row per (decision, organisation disciplined), current version; revoked ones flagged.
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('decision_year') }}",
+) }}
+
 select
     decisions.deciding_unit_code,
     decisions.decision_ref,
@@ -19,3 +25,4 @@ left join {{ ref('stg_org_units') }} as deciding_unit
     on
         decisions.deciding_unit_code = deciding_unit.unit_code
         and {{ valid_on('deciding_unit', 'decisions.decision_date') }}
+where {{ in_rebuild_years('year(decisions.decision_date)') }}

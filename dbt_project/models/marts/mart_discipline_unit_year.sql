@@ -3,9 +3,18 @@
 -- shares of committee members, expulsions and corruption cases, and how did it change?
 -- structure = as_of (the tree on the decision date) or current (today's tree, after 2025).
 -- Revoked decisions are excluded. Denominator: membership nearest to 31 December.
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('decision_year', offsets=[0, 1]) }}",
+) }}
+
 with decisions as (
     select * from {{ ref('int_discipline_scopes') }}
-    where counts_in_totals
+    -- a year's change against the previous year: a rebuilt year changes the next one too
+    where
+        counts_in_totals
+        and {{ in_rebuild_years('year(decision_date)', offsets=[-1, 0, 1]) }}
 ),
 
 yearly as (
@@ -81,6 +90,7 @@ left join {{ ref('stg_org_units') }} as units
     on
         yearly.unit_code = units.unit_code
         and {{ valid_on('units', 'make_date(yearly.decision_year, 12, 31)') }}
+where {{ in_rebuild_years('yearly.decision_year', offsets=[0, 1]) }}
 qualify row_number() over (
     partition by yearly.structure, yearly.unit_code, yearly.decision_year
     order by units.valid_from desc nulls last

@@ -2,6 +2,12 @@
 -- required discipline, and how much was disciplined? Per unit (all levels under it, as the
 -- tree was), year and authority. Activities count by start year; decisions by decision year
 -- (a decision may follow an inspection of the previous year).
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('year') }}",
+) }}
+
 with activity_steps as (
     select
         scope_unit_code as unit_code,
@@ -15,6 +21,7 @@ with activity_steps as (
         sum(members_discipline_required) as members_discipline_required,
         sum(orgs_discipline_required) as orgs_discipline_required
     from {{ ref('int_activity_scopes') }}
+    where {{ in_rebuild_years('year(start_date)') }}
     group by all
 ),
 
@@ -28,7 +35,9 @@ decision_steps as (
         count(*) filter (where subject_kind = 'member' and channel in ('inspection', 'supervision'))
             as members_disciplined_after_inspection_or_supervision
     from {{ ref('int_discipline_scopes') }}
-    where structure = 'as_of' and counts_in_totals
+    where
+        structure = 'as_of' and counts_in_totals
+        and {{ in_rebuild_years('year(decision_date)') }}
     group by all
 )
 

@@ -1,0 +1,47 @@
+{#
+  Year-partitioned models (tag by_year) are incremental: a run rebuilds only the reporting
+  years in var('rebuild_years'), a list of years, or every year when it is null (the default,
+  so a plain `dbt build` rebuilds everything). The pipeline sets the list from the partitions
+  of the run and from the years that newly loaded rows touch (kyluat/periods.py).
+
+  A model deletes the years it rebuilds before inserting them again (pre_hook, same
+  transaction as the insert), and reads only the rows of those years (in_rebuild_years).
+  `offsets` widens the set for models whose rows also depend on neighbouring years.
+#}
+
+{% macro rebuild_years(offsets=[0]) -%}
+    {%- set years = var('rebuild_years', none) -%}
+    {%- if years is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set widened = [] -%}
+    {%- for year in years -%}
+        {%- for offset in offsets -%}
+            {%- if (year | int) + offset not in widened -%}
+                {%- do widened.append((year | int) + offset) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(widened | sort) }}
+{%- endmacro %}
+
+{# A filter on `year_expr`: true when the whole table is rebuilt. #}
+{% macro in_rebuild_years(year_expr, offsets=[0]) -%}
+    {%- set years = rebuild_years(offsets) -%}
+    {%- if years is none -%}
+        true
+    {%- elif years | length == 0 -%}
+        false
+    {%- else -%}
+        {{ year_expr }} in ({{ years | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{# The pre_hook of a year-partitioned model: remove the rows about to be rebuilt. #}
+{% macro delete_rebuild_years(year_column, offsets=[0]) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_rebuild_years(year_column, offsets) }}
+    {%- else -%}
+        select 1 {#- first build or full refresh: the table is created from scratch -#}
+    {%- endif -%}
+{%- endmacro %}

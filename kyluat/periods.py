@@ -1,0 +1,93 @@
+"""Which reporting years a run must rebuild.
+
+The year-partitioned models (dbt tag `by_year`) are rebuilt year by year. A run rebuilds the
+years that rows loaded since the last publication touch, plus the years of its partitions
+(a backfill). A load run's rows count as built once a publication succeeded after it:
+`audit.published_loads` lists those runs, so a run that loads but fails its checks leaves its
+years pending for the next one.
+
+A row touches more than its own year: a revision may move a decision to another year (every
+version's year is rebuilt), a decision changes the funnel of the inspection it followed (the
+activity's year), a membership count is the denominator of the year before and after, and
+a change to the unit tree changes the levels and roll-ups of every year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from kyluat.contract import KINDS
+
+LOADS_DDL = """
+create schema if not exists audit;
+create table if not exists audit.published_loads (run_id varchar, published_at timestamp);
+"""
+
+
+def _key(kind: str) -> str:
+    return ", ".join(c.stored_name for c in KINDS[kind].key_columns)
+
+
+def _versions_of_changed(kind: str, columns: str) -> str:
+    """Every version (old and new) of the business keys that have an unpublished version."""
+    return f"""
+        select {columns} from raw.{kind}
+        where ({_key(kind)}) in (
+            select ({_key(kind)}) from raw.{kind} where {_UNPUBLISHED})
+    """
+
+
+_UNPUBLISHED = "_run_id not in (select run_id from audit.published_loads)"
+
+PENDING_YEARS_SQL = f"""
+with decision_versions as (
+    {_versions_of_changed("member_disciplines", "decision_date, activity_ref")}
+    union all
+    {_versions_of_changed("org_disciplines", "decision_date, activity_ref")}
+),
+
+touched as (
+    select year(decision_date) as year from decision_versions
+    union
+    select year(start_date) from raw.activities
+    where activity_ref in (select activity_ref from decision_versions)
+    union
+    select year(start_date) from ({_versions_of_changed("activities", "start_date")})
+    union
+    select year(as_of_date) + unnest([-1, 0, 1]) from raw.memberships where {_UNPUBLISHED}
+)
+
+select year from touched where year is not null order by year
+"""
+
+
+def ensure_loads_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOADS_DDL)
+
+
+def pending_years(con: duckdb.DuckDBPyConnection) -> list[int] | None:
+    """Years touched by rows not yet published; None when every year must be rebuilt."""
+    ensure_loads_table(con)
+    if con.execute(f"select count(*) from raw.org_units where {_UNPUBLISHED}").fetchone()[0]:
+        return None
+    return [row[0] for row in con.execute(PENDING_YEARS_SQL).fetchall()]
+
+
+def mark_published(con: duckdb.DuckDBPyConnection) -> int:
+    """Every load run whose rows are now in the published file; returns how many were new."""
+    ensure_loads_table(con)
+    runs = " union ".join(f"select _run_id from raw.{kind}" for kind in KINDS)
+    return con.execute(f"""
+        insert into audit.published_loads
+        select distinct _run_id, now() from ({runs}) as loads (_run_id)
+        where _run_id not in (select run_id from audit.published_loads)
+    """).fetchone()[0]
+
+
+def years_to_rebuild(pending: list[int] | None, partition_years: Iterable[int]) -> list[int] | None:
+    """The pending years and those of the run's partitions; None (all) stays all."""
+    if pending is None:
+        return None
+    return sorted(set(pending) | set(partition_years))

@@ -1,0 +1,142 @@
+"""Reporting-year partitions: a backfill rebuilds only its range, in one run; a late
+submission rebuilds only the years it touches; and what incremental runs leave equals a build
+from scratch. Real Dagster, dbt and DuckDB on the bundled sample.
+
+Which rows a run rewrote is read from the tables' physical order: a year-partitioned model
+deletes the years it rebuilds and appends them again, so the rows it left alone keep their
+order at the front and the rebuilt years follow (DuckDB keeps insertion order, and compacting
+deleted rows does not reorder them)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import duckdb
+import pytest
+from dagster import DagsterEventType, DagsterInstance
+
+from kyluat.pipeline import run_pipeline
+from orchestration.dbt_assets import MANIFEST, dbt_period_models
+from orchestration.partitions import REPORTING_YEARS
+from tests.conftest import copy_sample, write
+
+pytestmark = pytest.mark.integration
+
+
+def by_year_models() -> dict[str, str]:
+    """Every year-partitioned model (dbt tag by_year) and the year expression it deletes by."""
+    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    models = {}
+    for node in nodes:
+        if node["resource_type"] == "model" and "by_year" in node["tags"]:
+            [hook] = node["config"]["pre-hook"]
+            year_expr = re.search(r"delete_rebuild_years\('([^']+)'", hook["sql"]).group(1)
+            models[f"{node['schema']}.{node['alias']}"] = year_expr
+    return models
+
+
+def stored_rows(settings) -> dict[str, list[tuple]]:
+    """Per model, its rows in storage order, each led by its year."""
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        con.execute("set preserve_insertion_order = true")
+        return {table: con.execute(f"select {year_expr}, * from {table}").fetchall()
+                for table, year_expr in by_year_models().items()}
+    finally:
+        con.close()
+
+
+def assert_rebuilt(before: list[tuple], after: list[tuple], years: set[int], table: str):
+    """`after` is `before` with exactly the rows of `years` deleted and appended again."""
+    kept = [row for row in before if row[0] not in years]
+    assert after[:len(kept)] == kept, f"{table}: rows of other years moved or changed"
+    appended = after[len(kept):]
+    assert {row[0] for row in appended} == years & {row[0] for row in before}, table
+
+
+def published_member_count(settings, year: int) -> int:
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        return con.execute("select count(*) from marts.fct_member_discipline "
+                           "where decision_year = ?", [year]).fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def sample_warehouse(sample_run, workspace):
+    """A copy of the sample's published warehouse, with its landing directory."""
+    built, outcome = sample_run
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    copy_sample(workspace.landing_dir)
+    shutil.copytree(built.warehouse_dir, workspace.warehouse_dir, dirs_exist_ok=True)
+    return workspace
+
+
+def test_every_year_partitioned_model_is_found():
+    assert set(by_year_models()) >= {
+        "marts.fct_member_discipline", "marts.fct_org_discipline", "marts.fct_activity",
+        "marts.mart_discipline_unit_year", "marts.mart_inspection_funnel"}
+    assert dbt_period_models.partitions_def == REPORTING_YEARS
+    assert dbt_period_models.backfill_policy.max_partitions_per_run is None  # one run
+
+
+def test_a_run_with_nothing_new_rebuilds_nothing(sample_warehouse):
+    before = stored_rows(sample_warehouse)
+    assert run_pipeline().success
+    assert stored_rows(sample_warehouse) == before
+
+
+def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
+    before = stored_rows(sample_warehouse)
+    instance = DagsterInstance.get()
+    runs_before = len(instance.get_run_records())
+
+    outcome = run_pipeline(years=(2022, 2023))
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+
+    assert len(instance.get_run_records()) == runs_before + 1
+    after = stored_rows(sample_warehouse)
+    for table in before:
+        # a year's change against the previous one: rebuilding 2023 rebuilds 2024's row too
+        years = {2022, 2023, 2024} if table == "marts.mart_discipline_unit_year" else {
+            2022, 2023}
+        assert_rebuilt(before[table], after[table], years, table)
+        assert sorted(after[table]) == sorted(before[table]), f"{table}: same rows, recomputed"
+    # Dagster records the period assets as materialized for the range's partitions only
+    materialized = {
+        (record.asset_key.to_user_string(), record.partition_key)
+        for record in instance.get_records_for_run(
+            outcome.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}
+    assert {partition for key, partition in materialized
+            if key == "marts/fct_member_discipline"} == {"2022", "2023"}
+
+
+def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build(
+        sample_warehouse):
+    settings = sample_warehouse
+    before = stored_rows(settings)
+    members_2022 = published_member_count(settings, 2022)
+    write(settings.landing_dir / "member_disciplines" / "2022_late_district.csv",
+          "deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
+          "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
+          "is_committee_member,is_probationary,activity_ref,status,violation_date\n"
+          "QNM-D11,999-QĐ/UBKTHU,DV100000001,Trần Văn Muộn,inspection_committee,reprimand,"
+          "2022-11-14,QNM-D11-G03,lack_of_responsibility,inspection,false,false,,in_force,\n")
+
+    outcome = run_pipeline()
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+
+    after = stored_rows(settings)
+    for table in before:
+        years = {2022, 2023} if table == "marts.mart_discipline_unit_year" else {2022}
+        assert_rebuilt(before[table], after[table], years, table)
+    assert published_member_count(settings, 2022) == members_2022 + 1
+
+    outcome = run_pipeline(full_refresh=True)
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    full_build = stored_rows(settings)
+    assert {table: sorted(rows) for table, rows in full_build.items()} == {
+        table: sorted(rows) for table, rows in after.items()}
