@@ -9,6 +9,7 @@ site is rendered once per run, after the checks.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,10 @@ def data_docs_index(project_dir: Path) -> Path:
     return project_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
+@functools.lru_cache(maxsize=4)
 def _gx(project_dir: Path | None):
+    """GE and its context, built once per project: loading a file context (a YAML parse of
+    the project) cost more than checking a small relation."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network calls from checks
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig

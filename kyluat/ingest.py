@@ -3,13 +3,22 @@
 One run is one transaction: a run killed at any point leaves the warehouse as it was, and
 the next run loads everything exactly once. Files are identified by content (sha256), so a
 file read before, under any name, adds nothing.
+
+Files are read and checked outside that transaction, on a scratch in-memory database: in the
+transaction, every temp table a file replaced was kept until commit, so a national load held
+every file in memory at once. Only the checked rows enter the transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -17,7 +26,14 @@ from kyluat import locking, reference
 from kyluat.config import Settings
 from kyluat.contract import KINDS, ColumnType, Kind
 from kyluat.pseudonym import pseudonym_key
-from kyluat.readers import FileRejected, LandingFile, discover, read_into_src, workbook_kinds
+from kyluat.readers import (
+    FileRejected,
+    LandingFile,
+    discover,
+    read_into_src,
+    sql_text,
+    workbook_kinds,
+)
 from kyluat.validation import SQL_TYPES, check_src
 
 log = logging.getLogger(__name__)
@@ -46,6 +62,17 @@ create table if not exists audit.published_row_counts (
 """
 
 LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _run_id varchar"
+
+# Per DuckDB database (a run opens two: the warehouse and the scratch). DuckDB's default is 80%
+# of the machine's memory; past this limit it spills to its temp directory instead.
+MEMORY_LIMIT = "1GB"
+
+# The current version of each unit (the latest revision of each unit version).
+CURRENT_UNITS_SQL = """
+    select unit_code, valid_from, valid_to from raw.org_units
+    qualify row_number() over (partition by unit_code, valid_from
+                               order by _file_id desc, _row_number desc) = 1
+"""
 
 
 @dataclass
@@ -87,48 +114,87 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(kind))
 
 
-def _current_units_sql(extra_source: bool) -> str:
-    """Every unit version known now (latest revision of each), plus those of the file at hand."""
-    current = """
-        select unit_code, valid_from, valid_to from raw.org_units
-        qualify row_number() over (partition by unit_code, valid_from
-                                   order by _file_id desc, _row_number desc) = 1
-    """
-    if not extra_source:
-        return current
-    parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
-             "try_strptime(trim({0}), '%d/%m/%Y'))::date")
-    return current + f"""
-        union all
-        select trim(nfc_normalize(unit_code)), {parse.format('valid_from')},
-               {parse.format('valid_to')}
-        from src where unit_code is not null
-    """
+def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") -> None:
+    """Temp table `known_units`: the unit versions of relation `units`, plus, for an org_units
+    file, those of the file at hand (temp table `src`)."""
+    query = f"select unit_code, valid_from, valid_to from {units}"
+    if kind.name == "org_units":
+        parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
+                 "try_strptime(trim({0}), '%d/%m/%Y'))::date")
+        query += f"""
+            union all
+            select trim(nfc_normalize(unit_code)), {parse.format('valid_from')},
+                   {parse.format('valid_to')}
+            from src where unit_code is not null
+        """
+    con.execute("create or replace temp table known_units as " + query)
 
 
-def refresh_known_units(con, kind: Kind) -> None:
-    con.execute("create or replace temp table known_units as "
-                + _current_units_sql(kind.name == "org_units"))
+@contextmanager
+def scratch_database(warehouse_dir: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    """An in-memory database and a folder of its own in the warehouse directory (for the
+    Parquet files that carry rows to and from the run's transaction, and for spilling).
+    The caller holds the working file, so no other run uses a folder found there."""
+    for stale in warehouse_dir.glob(".ingest-*"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=warehouse_dir) as folder:
+        con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
+                                     "temp_directory": str(Path(folder) / "spill")})
+        try:
+            yield con, Path(folder)
+        finally:
+            con.close()
 
 
 class Loader:
-    """Loads one run's files inside the caller's transaction."""
+    """Loads one run's files: each file is read and checked on `scratch` (autocommit, so the
+    temp tables of a file are freed as soon as the next file replaces them), and its checked
+    rows are written in the run's transaction on `con`, read from a Parquet file in
+    `staging`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, key: bytes):
+    def __init__(self, con: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
+                 staging: Path, run_id: str, key: bytes):
         self.con = con
+        self.scratch = scratch
+        self.staging = staging
         self.run_id = run_id
         self.key = key
         self.summary = IngestSummary()
-        self._units_current = False  # known_units matches raw.org_units
+        self._units_stale = True  # scratch `loaded_units` may differ from raw.org_units
+
+    def _to_scratch(self, table: str, query: str, params: list | None = None) -> None:
+        """Scratch temp table `table` from `query` on the run's transaction (which sees the
+        rows this run has written)."""
+        path = sql_text(str(self.staging / f"{table}.parquet"))
+        self.con.execute(f"copy ({query}) to {path} (format parquet)", params)
+        self.scratch.execute(f"create or replace temp table {table} as "
+                             f"select * from read_parquet({path})")
+
+    def _staged_checked(self) -> str:
+        """Scratch table `checked` written to a file; returns the relation that reads it."""
+        path = sql_text(str(self.staging / "checked.parquet"))
+        self.scratch.execute(f"copy checked to {path} (format parquet)")
+        return f"read_parquet({path})"
 
     def refresh_units(self, kind: Kind) -> None:
-        """Rebuild `known_units` only when org_units may have changed: it is read for every
-        file, and recomputing the current version of a national tree each time costs more
-        than checking a monthly file."""
-        if kind.name == "org_units" or not self._units_current:
-            refresh_known_units(self.con, kind)
-            # An org_units build also holds the rows of the file at hand, not yet in raw.
-            self._units_current = kind.name != "org_units"
+        """Copy the current unit versions to the scratch only when org_units may have changed:
+        recomputing them for a national tree costs more than checking a monthly file."""
+        if self._units_stale:
+            self._to_scratch("loaded_units", CURRENT_UNITS_SQL)
+            self._units_stale = False
+        refresh_known_units(self.scratch, kind, "loaded_units")
+
+    def _accept(self, kind: Kind, checked: str) -> int:
+        """Rows of `checked` that pass go to raw."""
+        columns = ", ".join(c.stored_name for c in kind.stored_columns)
+        accepted = self.con.execute(f"""
+            insert into raw.{kind.name}
+            select {columns}, _file_id, _row_number, now(), ? from {checked}
+            where len(_errors) = 0
+        """, [self.run_id]).fetchone()[0]
+        if accepted and kind.name == "org_units":
+            self._units_stale = True
+        return accepted
 
     # -- registry ---------------------------------------------------------------------------
     def register(self, file: LandingFile, kind: str | None, status: str,
@@ -151,30 +217,27 @@ class Loader:
     # -- rows -------------------------------------------------------------------------------
     def store_checked(self, kind: Kind) -> tuple[int, int]:
         """Move `checked` rows to raw (passed) or quarantine (failed)."""
-        columns = ", ".join(c.stored_name for c in kind.stored_columns)
-        accepted = self.con.execute(f"""
-            insert into raw.{kind.name}
-            select {columns}, _file_id, _row_number, now(), ? from checked where len(_errors) = 0
-        """, [self.run_id]).fetchone()[0]
-        rejected = self.con.execute("""
+        checked = self._staged_checked()
+        accepted = self._accept(kind, checked)
+        rejected = self.con.execute(f"""
             insert into audit.quarantine
             select _file_id, ?, _row_number, _raw, array_to_string(_errors, ' | '), _retryable,
                    now(), ?, null, null
-            from checked where len(_errors) > 0
+            from {checked} where len(_errors) > 0
         """, [kind.name, self.run_id]).fetchone()[0]
         return accepted, rejected
 
     def load_file(self, file: LandingFile, kind: Kind) -> None:
         try:
-            read = read_into_src(self.con, file, kind.name)
+            read = read_into_src(self.scratch, file, kind.name)
         except FileRejected as exc:
             self.reject_file(file, kind.name, str(exc))
             return
         file_id = self.register(file, kind.name, "loaded")
-        self.con.execute("create or replace temp table src as select ?::bigint as _file_id, * "
-                         "from src", [file_id])
+        self.scratch.execute("create or replace temp table src as "
+                             "select ?::bigint as _file_id, * from src", [file_id])
         self.refresh_units(kind)
-        check_src(self.con, kind, self.key)
+        check_src(self.scratch, kind, self.key)
         accepted, rejected = self.store_checked(kind)
         personal = any(c.type in (ColumnType.MEMBER_ID, ColumnType.PERSONAL_NAME)
                        for c in kind.columns)
@@ -205,29 +268,25 @@ class Loader:
         names = [c.name for c in kind.columns if c.type is ColumnType.PERSONAL_NAME]
         names += [c.name for c in kind.columns if c.type is ColumnType.MEMBER_ID]
         blanks = "".join(f", null::varchar as {n}" for n in names)
-        self.con.execute(f"""
-            create or replace temp table src as
+        self._to_scratch("src", f"""
             select file_id as _file_id, row_number as _row_number, {extract}{blanks}
             from audit.quarantine
             where kind = ? and resolved_at is null and retryable
         """, [kind.name])
         self.refresh_units(kind)
-        check_src(self.con, kind, self.key, prehashed=True)
+        check_src(self.scratch, kind, self.key, prehashed=True)
+        checked = self._staged_checked()
         # Reasons are refreshed: what is wrong now may differ from what was wrong then.
-        self.con.execute("""
+        self.con.execute(f"""
             update audit.quarantine q set reason = array_to_string(c._errors, ' | ')
-            from checked c
+            from {checked} c
             where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
               and q.row_number = c._row_number and len(c._errors) > 0
         """, [kind.name])
-        columns = ", ".join(stored)
-        resolved = self.con.execute(f"""
-            insert into raw.{kind.name}
-            select {columns}, _file_id, _row_number, now(), ? from checked where len(_errors) = 0
-        """, [self.run_id]).fetchone()[0]
-        self.con.execute("""
+        resolved = self._accept(kind, checked)
+        self.con.execute(f"""
             update audit.quarantine q set resolved_at = now(), resolved_run_id = ?
-            from checked c
+            from {checked} c
             where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
               and q.row_number = c._row_number and len(c._errors) = 0
         """, [self.run_id, kind.name])
@@ -279,27 +338,35 @@ def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
     key = pseudonym_key()
     con = locking.connect(settings.working_db)  # waits while another process holds it
     try:
+        # Spills go to DuckDB's default temp directory: discipline.duckdb.tmp, beside the file.
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
         ensure_schema(con)
-        con.execute("begin transaction")
-        reference.load_vocabularies(con)
-        loader = Loader(con, run_id, key)
-        files = discover(settings.landing_dir)
-        loader.summary.files_seen = len(files)
-        first_new_id = con.execute("select coalesce(max(file_id), 0) from audit.file_registry"
-                                   ).fetchone()[0]
-        plan = _plan(files, con, loader)
-        for kind in KINDS.values():
-            loader.revalidate(kind)
-            for file in plan.get(kind.name, []):
-                loader.load_file(file, kind)
-        _update_registry(con, first_new_id)
-        con.execute("commit")
+        with scratch_database(settings.warehouse_dir) as (scratch, staging):
+            reference.load_vocabularies(scratch)
+            loader = Loader(con, scratch, staging, run_id, key)
+            con.execute("begin transaction")
+            try:
+                _load_landing(settings, loader)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
         return loader.summary
-    except BaseException:
-        con.execute("rollback")
-        raise
     finally:
         con.close()
+
+
+def _load_landing(settings: Settings, loader: Loader) -> None:
+    files = discover(settings.landing_dir)
+    loader.summary.files_seen = len(files)
+    first_new_id = loader.con.execute("select coalesce(max(file_id), 0) "
+                                      "from audit.file_registry").fetchone()[0]
+    plan = _plan(files, loader.con, loader)
+    for kind in KINDS.values():
+        loader.revalidate(kind)
+        for file in plan.get(kind.name, []):
+            loader.load_file(file, kind)
+    _update_registry(loader.con, first_new_id)
 
 
 def _update_registry(con, first_new_id: int) -> None:

@@ -90,7 +90,11 @@ def workbook_kinds(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 
 def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) -> SourceRead:
-    """Fill temp table `src` from one file (or one sheet of a workbook) of `kind`."""
+    """Fill temp table `src` of `con` from one file (or one sheet of a workbook) of `kind`.
+
+    `con` must not be in a transaction that matters: a file DuckDB cannot parse raises an
+    error there, which would abort it (ingestion reads on a scratch database).
+    """
     readers = {"csv": _read_csv, "json": _read_json, "ndjson": _read_json, "xlsx": _read_xlsx}
     if file.format not in readers:
         raise FileRejected(f"unsupported file type '{file.path.suffix}'; "
@@ -98,23 +102,15 @@ def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) 
     if file.size_bytes == 0:
         raise FileRejected("the file is empty")
     result = SourceRead()
-    # The file is read on a private connection: a DuckDB error on a file that cannot be parsed
-    # would otherwise abort the caller's transaction, and with it the whole run.
-    scratch = duckdb.connect()
     try:
-        readers[file.format](scratch, file, kind, result)
-        _rename_to_contract(scratch, kind, result)
-        result.row_count = scratch.execute("select count(*) from src").fetchone()[0] + len(
+        readers[file.format](con, file, kind, result)
+        _rename_to_contract(con, kind, result)
+        result.row_count = con.execute("select count(*) from src").fetchone()[0] + len(
             result.parse_rejects)
-        with tempfile.TemporaryDirectory(prefix="kyluat-src-") as folder:
-            parquet = str(Path(folder) / "src.parquet")
-            scratch.execute(f"copy src to '{parquet}' (format parquet)")
-            con.execute("create or replace temp table src as "
-                        "select * from read_parquet(?) order by _row_number", [parquet])
     except duckdb.Error as exc:  # a reader's own error is handled there, with a better reason
         raise FileRejected(f"not readable: {_first_line(exc, file.path, file)}") from exc
     finally:
-        scratch.close()
+        con.execute("drop table if exists src_raw")
     return result
 
 
@@ -194,10 +190,11 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
     decoded = _utf8_copy(file.path)
     path = decoded or file.path
     try:
+        _drop_rejects(con)  # a read that failed before may have left them
         delimiter, names = _read_header(path)
         # Columns come from the header, so nothing is sniffed: a sniffer gives up on a file
         # whose last quoted value is never closed, instead of saying where.
-        columns = "{" + ", ".join(f"{_sql_text(n)}: 'VARCHAR'" for n in names) + "}"
+        columns = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
         con.execute(f"""
             create or replace temp table src_raw as
             select * from read_csv(?, header = true, delim = ?, quote = '"', escape = '"',
@@ -211,8 +208,7 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
                    arg_min(csv_line, column_idx)
             from csv_rejects_errors group by line order by line
         """).fetchall()
-        con.execute("drop table if exists csv_rejects_errors; "
-                    "drop table if exists csv_rejects_scan")
+        _drop_rejects(con)
     except duckdb.Error as exc:
         raise FileRejected(f"not readable as CSV: {_first_line(exc, path, file)}") from exc
     finally:
@@ -244,12 +240,16 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
     """, [len(rejects), [r[0] for r in rejects]])
 
 
+def _drop_rejects(con) -> None:
+    con.execute("drop table if exists csv_rejects_errors; drop table if exists csv_rejects_scan")
+
+
 def _first_line(exc: duckdb.Error, path: Path, file: LandingFile) -> str:
     """DuckDB's message, naming the file as the clerk knows it (not a server path)."""
     return str(exc).splitlines()[0].replace(str(path), file.path.name).strip()
 
 
-def _sql_text(text: str) -> str:
+def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 

@@ -20,7 +20,21 @@ CASES = {
         "fct_member_discipline",
         "update marts.fct_member_discipline set decision_ref = null "
         "where decision_ref in (select decision_ref from marts.fct_member_discipline limit 2)",
-        "ExpectColumnValuesToNotBeNull", "decision_ref", "never empty"),
+        "ExpectColumnValuesToBeBetween", "missing_decision_ref", "never empty"),
+    "one row per decision and member": (
+        "fct_member_discipline",
+        "insert into marts.fct_member_discipline "
+        "select * from marts.fct_member_discipline limit 1",
+        "ExpectColumnValuesToBeBetween", "duplicate_keys", "one row per decision and member"),
+    "member ids only as keys": (
+        "raw_member_disciplines",
+        "update raw.member_disciplines set member_key = 'DV000123' "
+        "where decision_ref in (select decision_ref from raw.member_disciplines limit 1)",
+        "ExpectColumnValuesToBeBetween", "member_keys_not_hmac", "HMAC"),
+    "share of revoked decisions": (
+        "fct_member_discipline",
+        "update marts.fct_member_discipline set status = 'revoked' where decision_year >= 2022",
+        "ExpectColumnValuesToBeBetween", "revoked_share", "bad revision file"),
     "vocabulary": (
         "fct_member_discipline",
         "update marts.fct_member_discipline set channel = 'telephone' "

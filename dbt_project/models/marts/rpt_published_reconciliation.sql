@@ -55,6 +55,10 @@ with figures as (
     from {{ ref('stg_aggregate_reports') }}
 ),
 
+-- A figure tied to one inspection counts the records that followed it (counted_by
+-- 'activity'); any other figure counts the records of its reporting unit ('unit'). Records
+-- are keyed the same way below, so each figure finds its records by equality (a hash join):
+-- the two cases under one OR made every figure be compared with every record.
 numbered as (
     select
         row_number() over (
@@ -62,8 +66,30 @@ numbered as (
                 figure_origin, source_ref, reporting_unit_code,
                 period_start, measure, as_of_date
         ) as figure_key,
+        case when activity_ref is null then 'unit' else 'activity' end as counted_by,
+        coalesce(activity_ref, reporting_unit_code) as counted_ref,
         *
     from figures
+),
+
+-- Each decision under every unit it counts in (as the tree was on its date), and once
+-- under the inspection it followed.
+decisions as (
+    select
+        'unit' as counted_by,
+        scope_unit_code as counted_ref,
+        *
+    from {{ ref('int_discipline_scopes') }}
+    where structure = 'as_of' and counts_in_totals
+    union all
+    select
+        'activity' as counted_by,
+        activity_ref as counted_ref,
+        *
+    from {{ ref('int_discipline_scopes') }}
+    where
+        structure = 'as_of' and counts_in_totals
+        and scope_distance = 0 and activity_ref is not null
 ),
 
 disciplined as (
@@ -71,25 +97,13 @@ disciplined as (
         figures.figure_key,
         count(*) as computed_value
     from numbered as figures
-    inner join {{ ref('int_discipline_scopes') }} as decisions
+    inner join decisions
         on
-            decisions.structure = 'as_of'
+            figures.counted_by = decisions.counted_by
+            and figures.counted_ref = decisions.counted_ref
             and figures.subject_kind = decisions.subject_kind
             and decisions.decision_date between figures.period_start and figures.period_end
-            and decisions.counts_in_totals
-            and (
-            -- a figure tied to one inspection counts the decisions that followed it
-                (
-                    figures.activity_ref is not null
-                    and figures.activity_ref = decisions.activity_ref
-                    and decisions.scope_distance = 0
-                )
-                or (
-                    figures.activity_ref is null
-                    and figures.reporting_unit_code = decisions.scope_unit_code
-                    and (figures.scope = 'unit_and_below' or decisions.scope_distance = 0)
-                )
-            )
+            and (figures.scope = 'unit_and_below' or decisions.scope_distance = 0)
             and {{ filter_admits('figures.authority_type', 'decisions.authority_type') }}
             and {{ filter_admits('figures.discipline_form', 'decisions.discipline_form') }}
             and {{ filter_admits('figures.channel', 'decisions.channel') }}
@@ -103,19 +117,17 @@ disciplined as (
 -- tied to one activity, from that activity alone whatever its dates.
 activity_rows as (
     select
-        scope_unit_code,
-        scope_distance,
-        activity_ref,
-        authority_type,
-        channel,
-        start_date,
-        members_inspected,
-        orgs_inspected,
-        members_in_violation,
-        orgs_in_violation,
-        members_discipline_required,
-        orgs_discipline_required
+        'unit' as counted_by,
+        scope_unit_code as counted_ref,
+        *
     from {{ ref('int_activity_scopes') }}
+    union all
+    select
+        'activity' as counted_by,
+        activity_ref as counted_ref,
+        *
+    from {{ ref('int_activity_scopes') }}
+    where scope_distance = 0 and activity_ref is not null
 ),
 
 funnel as (
@@ -133,16 +145,14 @@ funnel as (
         end) as computed_value
     from numbered as figures
     inner join activity_rows as activities
-        on (
-            figures.activity_ref is not null and figures.activity_ref = activities.activity_ref
-            and activities.scope_distance = 0
-        )
-        or (
-            figures.activity_ref is null
-            and figures.reporting_unit_code = activities.scope_unit_code
-            and activities.start_date between figures.period_start and figures.period_end
+        on
+            figures.counted_by = activities.counted_by
+            and figures.counted_ref = activities.counted_ref
+            and (
+                activities.counted_by = 'activity'
+                or activities.start_date between figures.period_start and figures.period_end
+            )
             and (figures.scope = 'unit_and_below' or activities.scope_distance = 0)
-        )
     where
         figures.measure in ('inspected', 'violation_found', 'discipline_required')
         and {{ filter_admits('figures.authority_type', 'activities.authority_type') }}
