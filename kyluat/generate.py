@@ -35,6 +35,16 @@ from pathlib import Path
 
 import duckdb
 
+from kyluat.samples.columns import (
+    ACTIVITY_COLUMNS,
+    GOVERNANCE_COLUMNS,
+    MEMBER_COLUMNS,
+    MEMBERSHIP_COLUMNS,
+    ORG_DISCIPLINE_COLUMNS,
+    ORG_UNIT_COLUMNS,
+    REPORT_COLUMNS,
+)
+
 DEFAULT_SEED = 20250701
 LAST_YEAR = 2024
 MERGER_DAY = date(2025, 7, 1)
@@ -81,28 +91,6 @@ GIVEN_NAMES = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hi
                "Hương", "Khánh", "Lan", "Linh", "Long", "Nam", "Nga", "Phong", "Sơn", "Tâm",
                "Thảo", "Thành", "Trung", "Tuấn", "Vân", "Việt", "Yến", "Quân", "Phúc", "Mai"]
 INDICATORS = ["PAR_INDEX", "SIPAS", "PAPI", "PCI"]
-
-ORG_UNIT_COLUMNS = ["unit_code", "valid_from", "name", "level", "parent_code", "unit_type",
-                    "valid_to", "successor_codes"]
-MEMBERSHIP_COLUMNS = ["unit_code", "as_of_date", "members", "party_organizations"]
-MEMBER_COLUMNS = ["deciding_unit_code", "decision_ref", "member_id", "member_name",
-                  "authority_type", "discipline_form", "decision_date", "member_unit_code",
-                  "violation_categories", "channel", "is_committee_member", "is_probationary",
-                  "activity_ref", "status", "violation_date"]
-ORG_DISCIPLINE_COLUMNS = ["deciding_unit_code", "decision_ref", "target_unit_code",
-                          "authority_type", "discipline_form", "decision_date",
-                          "violation_categories", "channel", "activity_ref", "status"]
-ACTIVITY_COLUMNS = ["conducting_unit_code", "activity_ref", "authority_type", "activity_type",
-                    "subject_kind", "subject_unit_code", "start_date", "end_date",
-                    "subject_member_id", "conclusion_ref", "violation_found",
-                    "members_in_violation", "orgs_in_violation", "members_discipline_required",
-                    "orgs_discipline_required"]
-REPORT_COLUMNS = ["reporting_unit_code", "period_start", "period_end", "measure",
-                  "authority_type", "subject_kind", "discipline_form", "violation_category",
-                  "channel", "source_ref", "value", "value_qualifier", "scope", "as_of_date",
-                  "source_title"]
-GOVERNANCE_COLUMNS = ["unit_code", "year", "indicator", "rank", "score", "source_ref"]
-
 
 @dataclass(frozen=True)
 class Plan:

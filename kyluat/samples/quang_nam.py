@@ -35,6 +35,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from kyluat.samples.columns import (
+    ACTIVITY_COLUMNS,
+    MEMBER_COLUMNS,
+    ORG_DISCIPLINE_COLUMNS,
+    ORG_UNIT_COLUMNS,
+    REPORT_COLUMNS,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "warehouse" / "samples" / "quang_nam_2021_2023"
 DEFAULT_SEED = 20240101
@@ -182,25 +190,6 @@ MIDDLE_NAMES = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "
 GIVEN_NAMES = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng",
                "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phong", "Phúc",
                "Quân", "Sơn", "Tâm", "Thảo", "Thành", "Trung", "Tuấn", "Vân", "Việt", "Yến"]
-
-ORG_UNIT_COLUMNS = ["unit_code", "valid_from", "name", "level", "parent_code", "unit_type",
-                    "valid_to", "successor_codes"]
-MEMBER_COLUMNS = ["deciding_unit_code", "decision_ref", "member_id", "member_name",
-                  "authority_type", "discipline_form", "decision_date", "member_unit_code",
-                  "violation_categories", "channel", "is_committee_member", "is_probationary",
-                  "activity_ref", "status", "violation_date"]
-ORG_DISCIPLINE_COLUMNS = ["deciding_unit_code", "decision_ref", "target_unit_code",
-                          "authority_type", "discipline_form", "decision_date",
-                          "violation_categories", "channel", "activity_ref", "status"]
-ACTIVITY_COLUMNS = ["conducting_unit_code", "activity_ref", "authority_type", "activity_type",
-                    "subject_kind", "subject_unit_code", "start_date", "end_date",
-                    "subject_member_id", "conclusion_ref", "violation_found",
-                    "members_in_violation", "orgs_in_violation", "members_discipline_required",
-                    "orgs_discipline_required"]
-REPORT_COLUMNS = ["reporting_unit_code", "period_start", "period_end", "measure",
-                  "authority_type", "subject_kind", "discipline_form", "violation_category",
-                  "channel", "source_ref", "value", "value_qualifier", "scope", "as_of_date",
-                  "source_title"]
 
 # The revision file is sent the way a district clerk exports it from Excel.
 REVISION_FILE = "2025_revisions_dong_giang.csv"
