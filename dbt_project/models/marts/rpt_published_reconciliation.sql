@@ -114,20 +114,58 @@ disciplined as (
 ),
 
 -- Funnel steps come from activities: by conducting unit and start date, or, for a figure
--- tied to one activity, from that activity alone whatever its dates.
+-- tied to one activity, from that activity alone whatever its dates. For units, activities
+-- are first summed per day (authority, channel, own unit or below), and only under the
+-- units that have figures: a national figure would otherwise meet every activity row.
+activity_days as (
+    select
+        scope_unit_code,
+        start_date,
+        authority_type,
+        channel,
+        scope_distance = 0 as is_own_unit,
+        sum(members_inspected) as members_inspected,
+        sum(orgs_inspected) as orgs_inspected,
+        sum(members_in_violation) as members_in_violation,
+        sum(orgs_in_violation) as orgs_in_violation,
+        sum(members_discipline_required) as members_discipline_required,
+        sum(orgs_discipline_required) as orgs_discipline_required
+    from {{ ref('int_activity_scopes') }}
+    where
+        scope_unit_code in (
+            select figures.counted_ref from numbered as figures
+            where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
+        )
+    group by all
+),
+
 activity_rows as (
     select
         'unit' as counted_by,
         scope_unit_code as counted_ref,
-        *
-    from {{ ref('int_activity_scopes') }}
-    union all
+        * exclude (scope_unit_code)
+    from activity_days
+    union all by name
     select
         'activity' as counted_by,
         activity_ref as counted_ref,
-        *
+        start_date,
+        authority_type,
+        channel,
+        true as is_own_unit,
+        members_inspected,
+        orgs_inspected,
+        members_in_violation,
+        orgs_in_violation,
+        members_discipline_required,
+        orgs_discipline_required
     from {{ ref('int_activity_scopes') }}
-    where scope_distance = 0 and activity_ref is not null
+    where
+        scope_distance = 0
+        and activity_ref in (
+            select figures.counted_ref from numbered as figures
+            where figures.counted_by = 'activity'
+        )
 ),
 
 funnel as (
@@ -152,7 +190,7 @@ funnel as (
                 activities.counted_by = 'activity'
                 or activities.start_date between figures.period_start and figures.period_end
             )
-            and (figures.scope = 'unit_and_below' or activities.scope_distance = 0)
+            and (figures.scope = 'unit_and_below' or activities.is_own_unit)
     where
         figures.measure in ('inspected', 'violation_found', 'discipline_required')
         and {{ filter_admits('figures.authority_type', 'activities.authority_type') }}
