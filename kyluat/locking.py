@@ -76,6 +76,18 @@ def connect(path: str | Path, read_only: bool = False,
                          timeout)
 
 
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """A short OS lock on `path`, waiting while another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def writer_lock_path(working_db: Path) -> Path:
     return working_db.with_name(f".{working_db.name}.writer.lock")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kyluat.config import REPO_ROOT
 
@@ -45,6 +46,19 @@ class RunOutcome:
             c.blocking for c in self.failed_checks)
 
 
+def _project_instance():
+    """The instance of DAGSTER_HOME, its storage created by one process at a time: two first
+    runs on an empty storage folder would both create its SQLite tables."""
+    from dagster import DagsterInstance
+
+    from kyluat.locking import exclusive
+
+    with exclusive(Path(os.environ["KYLUAT_DAGSTER_STORAGE"]) / ".instance.lock"):
+        instance = DagsterInstance.get()
+        instance.get_runs(limit=1)  # creates the run and event storage
+    return instance
+
+
 def run_tags(years: tuple[int, int] | None = None, full_refresh: bool = False) -> dict[str, str]:
     """Tags of a run: a range of reporting years rebuilds those years in the same single run
     (a backfill); full_refresh rebuilds every model from scratch."""
@@ -59,11 +73,11 @@ def run_tags(years: tuple[int, int] | None = None, full_refresh: bool = False) -
 def run_pipeline(instance=None, log_level: str = "WARNING",
                  years: tuple[int, int] | None = None, full_refresh: bool = False) -> RunOutcome:
     use_project_instance()
-    from dagster import AssetCheckSeverity, DagsterInstance
+    from dagster import AssetCheckSeverity
 
     from orchestration.definitions import defs
 
-    instance = instance or DagsterInstance.get()
+    instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,

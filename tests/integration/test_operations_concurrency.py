@@ -143,13 +143,13 @@ def stop_readers(readers, stop: Path) -> None:
 
 @pytest.fixture(scope="module")
 def twin_runs(tmp_path_factory):
-    """Two `kyluat run` processes started together on a fresh warehouse and the sample, and
-    eight readers reading from the first publication until both runs have ended."""
+    """Two `kyluat run` processes started together on a fresh warehouse, a fresh Dagster
+    storage and the sample, and eight readers reading from the first publication until both
+    runs have ended."""
     monkeypatch = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("twins")
     settings = make_workspace(root, monkeypatch)
     copy_sample(settings.landing_dir)
-    DagsterInstance.get().get_runs(limit=1)  # create the instance's SQLite files beforehand
     deadline = time.monotonic() + RUN_TIMEOUT
     processes = [kyluat_run(), kyluat_run()]
     stop, readers = root / "stop", []
