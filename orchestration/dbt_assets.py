@@ -4,7 +4,7 @@ Two steps, in this order: the models every year shares, then the year-partitione
 marts (partitioned by reporting year) with what depends on them."""
 
 
-import json
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,16 +58,27 @@ KEPT_TARGETS = 20
 
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
-           **dbt_vars: object):
+           **environment: str):
     args = ["build"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":
         args.append("--full-refresh")
-    with warehouse.dbt_environment():
+    with warehouse.dbt_environment(**environment):
         invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
+    keep_parse_state(invocation.target_path)
     prune_targets(invocation.target_path.parent, f"{context.op_def.name}-", KEPT_TARGETS)
+
+
+def keep_parse_state(target_path: Path) -> None:
+    """dagster-dbt starts each call from target/partial_parse.msgpack. The one `make setup`
+    wrote names another warehouse (dbt then parses the whole project again, seconds per call):
+    keep the latest call's instead, written aside and renamed so a reader never sees half."""
+    latest = target_path / "partial_parse.msgpack"
+    if latest.exists():
+        shared = target_path.parent / latest.name
+        aside = shared.with_name(f".{latest.name}.{os.getpid()}")
+        shutil.copyfile(latest, aside)
+        os.replace(aside, shared)
 
 
 def prune_targets(target_dir: Path, prefix: str, keep: int) -> None:
@@ -105,7 +116,8 @@ def dbt_period_models(context: AssetExecutionContext, dbt: DbtCliResource,
     years = periods.years_to_rebuild(pending, requested_years(context))
     context.log.info("rebuilding reporting years: " + (
         "all" if years is None else ", ".join(map(str, years)) or "none"))
-    yield from _build(context, dbt, warehouse, rebuild_years=years)
+    yield from _build(context, dbt, warehouse, KYLUAT_REBUILD_YEARS="all" if years is None
+                      else ",".join(map(str, years)))
 
 
 DBT_ASSETS = [dbt_reference_models, dbt_period_models]

@@ -23,17 +23,20 @@ class WarehouseResource(ConfigurableResource):
         return Settings.from_env(self.landing_dir, self.warehouse_dir)
 
     @contextmanager
-    def dbt_environment(self) -> Iterator[None]:
-        """dbt's profile reads KYLUAT_WAREHOUSE_DIR: point it at this warehouse for one call."""
-        previous = os.environ.get("KYLUAT_WAREHOUSE_DIR")
-        os.environ["KYLUAT_WAREHOUSE_DIR"] = str(self.settings().warehouse_dir)
+    def dbt_environment(self, **variables: str) -> Iterator[None]:
+        """dbt's profile reads KYLUAT_WAREHOUSE_DIR: point it at this warehouse for one call,
+        with any other environment `variables` dbt reads."""
+        variables = {"KYLUAT_WAREHOUSE_DIR": str(self.settings().warehouse_dir), **variables}
+        previous = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop("KYLUAT_WAREHOUSE_DIR", None)
-            else:
-                os.environ["KYLUAT_WAREHOUSE_DIR"] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def dbt_resource() -> DbtCliResource:

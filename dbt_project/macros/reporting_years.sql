@@ -1,8 +1,10 @@
 {#
   Year-partitioned models (tag by_year) are incremental: a run rebuilds only the reporting
-  years in var('rebuild_years'), a list of years, or every year when it is null (the default,
-  so a plain `dbt build` rebuilds everything). The pipeline sets the list from the partitions
-  of the run and from the years that newly loaded rows touch (kyluat/periods.py).
+  years listed in the environment variable KYLUAT_REBUILD_YEARS ("2021,2022"; empty: none),
+  or every year when it is unset or "all" (so a plain `dbt build` rebuilds everything). The
+  pipeline sets it from the partitions of the run and from the years that newly loaded rows
+  touch (kyluat/periods.py). An environment variable, not a dbt var: a new --vars value makes
+  dbt parse the whole project again, a changed variable only the models that read it.
 
   A model deletes the years it rebuilds before inserting them again (pre_hook, same
   transaction as the insert), and reads only the rows of those years (in_rebuild_years).
@@ -10,10 +12,11 @@
 #}
 
 {% macro rebuild_years(offsets=[0]) -%}
-    {%- set years = var('rebuild_years', none) -%}
-    {%- if years is none or not is_incremental() -%}
+    {%- set listed = env_var('KYLUAT_REBUILD_YEARS', 'all') | trim -%}
+    {%- if listed == 'all' or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set years = listed.split(',') | reject('equalto', '') | list -%}
     {%- set widened = [] -%}
     {%- for year in years -%}
         {%- for offset in offsets -%}
