@@ -14,12 +14,7 @@ with activity_steps as (
         year(start_date) as year,
         authority_type,
         count(*) as activities,
-        sum(members_inspected) as members_inspected,
-        sum(orgs_inspected) as orgs_inspected,
-        sum(members_in_violation) as members_in_violation,
-        sum(orgs_in_violation) as orgs_in_violation,
-        sum(members_discipline_required) as members_discipline_required,
-        sum(orgs_discipline_required) as orgs_discipline_required
+        {{ sum_funnel_steps() }}
     from {{ ref('int_activity_scopes') }}
     where {{ in_rebuild_years('year(start_date)') }}
     group by all

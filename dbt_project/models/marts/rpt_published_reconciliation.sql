@@ -124,12 +124,7 @@ activity_days as (
         authority_type,
         channel,
         scope_distance = 0 as is_own_unit,
-        sum(members_inspected) as members_inspected,
-        sum(orgs_inspected) as orgs_inspected,
-        sum(members_in_violation) as members_in_violation,
-        sum(orgs_in_violation) as orgs_in_violation,
-        sum(members_discipline_required) as members_discipline_required,
-        sum(orgs_discipline_required) as orgs_discipline_required
+        {{ sum_funnel_steps() }}
     from {{ ref('int_activity_scopes') }}
     where
         scope_unit_code in (
@@ -153,12 +148,7 @@ activity_rows as (
         authority_type,
         channel,
         true as is_own_unit,
-        members_inspected,
-        orgs_inspected,
-        members_in_violation,
-        orgs_in_violation,
-        members_discipline_required,
-        orgs_discipline_required
+        {{ funnel_steps() | join(', ') }}
     from {{ ref('int_activity_scopes') }}
     where
         scope_distance = 0
