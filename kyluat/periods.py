@@ -3,8 +3,8 @@
 The year-partitioned models (dbt tag `by_year`) are rebuilt year by year. A run rebuilds the
 years that rows loaded since the last publication touch, plus the years of its partitions
 (a backfill). A load run's rows count as built once a publication succeeded after it:
-`audit.published_loads` lists those runs, so a run that loads but fails its checks leaves its
-years pending for the next one.
+`audit.published_loads` (created with the other audit tables, kyluat/ingest.py) lists those
+runs, so a run that loads but fails its checks leaves its years pending for the next one.
 
 A row touches more than its own year: a revision may move a decision to another year (every
 version's year is rebuilt), a decision changes the funnel of the inspection it followed (the
@@ -19,11 +19,6 @@ from collections.abc import Iterable
 import duckdb
 
 from kyluat.contract import KINDS
-
-LOADS_DDL = """
-create schema if not exists audit;
-create table if not exists audit.published_loads (run_id varchar, published_at timestamp);
-"""
 
 
 def _key(kind: str) -> str:
@@ -63,13 +58,8 @@ select year from touched where year is not null order by year
 """
 
 
-def ensure_loads_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(LOADS_DDL)
-
-
 def pending_years(con: duckdb.DuckDBPyConnection) -> list[int] | None:
     """Years touched by rows not yet published; None when every year must be rebuilt."""
-    ensure_loads_table(con)
     if con.execute(f"select count(*) from raw.org_units where {_UNPUBLISHED}").fetchone()[0]:
         return None
     return [row[0] for row in con.execute(PENDING_YEARS_SQL).fetchall()]
@@ -77,7 +67,6 @@ def pending_years(con: duckdb.DuckDBPyConnection) -> list[int] | None:
 
 def mark_published(con: duckdb.DuckDBPyConnection) -> int:
     """Every load run whose rows are now in the published file; returns how many were new."""
-    ensure_loads_table(con)
     runs = " union ".join(f"select _run_id from raw.{kind}" for kind in KINDS)
     return con.execute(f"""
         insert into audit.published_loads
