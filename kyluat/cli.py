@@ -20,11 +20,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         os.environ["KYLUAT_LANDING_DIR"] = str(Path(args.landing).resolve())
     if args.warehouse:
         os.environ["KYLUAT_WAREHOUSE_DIR"] = str(Path(args.warehouse).resolve())
-    from kyluat.pipeline import run_pipeline
-    from kyluat.summary import print_run_summary
+    from kyluat.changes import what_changed
 
     settings = Settings.from_env()
     options = {"years": args.years, "full_refresh": args.full_refresh}
+    requested = ("a full refresh" if args.full_refresh else
+                 f"a backfill of {args.years[0]}:{args.years[1]}" if args.years else None)
+    changes = what_changed(settings, requested)
+    if not changes.any:
+        return _nothing_to_do(settings)
+    from kyluat.pipeline import run_pipeline
+    from kyluat.summary import print_run_summary
+
     if args.verbose:
         outcome = run_pipeline(log_level="INFO", **options)
     else:
@@ -36,6 +43,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"run log: {log_path}")
     print_run_summary(outcome, settings)
     return 0 if outcome.success else 1
+
+
+def _nothing_to_do(settings: Settings) -> int:
+    """No Dagster run: nothing changed, the published file stays byte for byte."""
+    from kyluat.freshness import stale_kinds
+
+    print(f"nothing new since the last publication: {settings.published_db} unchanged")
+    for stale in stale_kinds(settings.working_db):
+        print(f"warning: {stale.describe()}")
+    return 0
 
 
 def _year_range(text: str) -> tuple[int, int]:

@@ -60,6 +60,9 @@ create table if not exists audit.published_row_counts (
     table_name varchar, row_count bigint, captured_at timestamp
 );
 create table if not exists audit.published_loads (run_id varchar, published_at timestamp);
+create table if not exists audit.publications (
+    run_id varchar, published_at timestamp, fingerprint varchar
+);
 """
 
 LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _run_id varchar"

@@ -35,6 +35,7 @@ class RunOutcome:
     published: bool
     checks: list[CheckOutcome] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
+    nothing_to_do: bool = False  # nothing changed since the last publication
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -42,7 +43,7 @@ class RunOutcome:
 
     @property
     def success(self) -> bool:
-        return self.published and not self.step_failures and not any(
+        return (self.published or self.nothing_to_do) and not self.step_failures and not any(
             c.blocking for c in self.failed_checks)
 
 
@@ -59,33 +60,27 @@ def _project_instance():
     return instance
 
 
-def run_tags(years: tuple[int, int] | None = None, full_refresh: bool = False) -> dict[str, str]:
-    """Tags of a run: a range of reporting years rebuilds those years in the same single run
-    (a backfill); full_refresh rebuilds every model from scratch."""
-    from orchestration.partitions import FULL_REFRESH_TAG, backfill_tags, refresh_tags
-
-    tags = backfill_tags(*years) if years else refresh_tags()
-    if full_refresh:
-        tags[FULL_REFRESH_TAG] = "true"
-    return tags
-
-
 def run_pipeline(instance=None, log_level: str = "WARNING",
                  years: tuple[int, int] | None = None, full_refresh: bool = False) -> RunOutcome:
     use_project_instance()
     from dagster import AssetCheckSeverity
 
     from orchestration.definitions import defs
+    from orchestration.partitions import run_tags
 
     instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
                                     tags=run_tags(years, full_refresh))
-    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    outcome = RunOutcome(run_id=result.run_id, published="published/analytics" in materialized)
+    materializations = {e.asset_key.to_user_string(): e.materialization
+                        for e in result.get_asset_materialization_events()}
+    registry = materializations.get("audit/file_registry")
+    outcome = RunOutcome(run_id=result.run_id,
+                         published="published/analytics" in materializations,
+                         nothing_to_do=bool(registry and "nothing_to_do" in registry.metadata))
     for evaluation in result.get_asset_check_evaluations():
-        failed_rows = evaluation.metadata.get("dagster_dbt/failed_row_count")
+        failed_rows = evaluation.metadata.get("failed_row_count")
         outcome.checks.append(CheckOutcome(
             asset=evaluation.asset_key.to_user_string(),
             name=evaluation.check_name,

@@ -15,17 +15,18 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
     print(f"checks: {passed} of {len(outcome.checks)} passed")
     for check in outcome.failed_checks:
         kind = "BLOCKING" if check.blocking else "warning"
-        if check.description:
-            print(f"  {kind} {check.asset} {check.name}: {check.description}")
-            continue
-        print(f"  {kind} {check.asset} dbt test {check.name}: {check.failed_rows} failing rows")
-        for line in dbt_failure_sample(settings, check.name):
-            print(f"      {line}")
+        print(f"  {kind} {check.asset} {check.name}: {check.description}")
+        if check.failed_rows:
+            for line in dbt_failure_sample(settings, check.name):
+                print(f"      {line}")
     for failure in outcome.step_failures:
         print(f"  FAILED step {failure}")
     docs = data_docs_index(settings.quality_dir)
     if docs.exists():
         print(f"data docs: {docs}")
+    if outcome.nothing_to_do:
+        print(f"nothing new since the last publication: {settings.published_db} unchanged")
+        return
     if not outcome.published:
         print(f"NOT PUBLISHED: {settings.published_db} was left as it was")
         return

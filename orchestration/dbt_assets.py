@@ -1,33 +1,50 @@
 """dbt models and seeds as Dagster assets; dbt tests become (blocking) asset checks.
 
-Two steps, in this order: the models every year shares, then the year-partitioned facts and
-marts (partitioned by reporting year) with what depends on them."""
+One step, one `dbt build` in this process (orchestration/dbt_runner.py): seeds, staging,
+intermediate models and marts, with the year-partitioned models rebuilding only the years
+of this run (orchestration/partitions.py)."""
 
 
-import os
-import shutil
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    Failure,
+    MaterializeResult,
+)
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
-from kyluat import periods
+from kyluat.check_results import record_check_results
 from kyluat.config import DBT_PROJECT_DIR
-from kyluat.locking import connect
-from orchestration.partitions import FULL_REFRESH_TAG, REPORTING_YEARS, requested_years
+from orchestration.dbt_runner import BuildResult, NodeResult, dbt_build, write_results
+from orchestration.partitions import (
+    FULL_REFRESH_TAG,
+    REBUILT_YEARS_TAG,
+    describe_years,
+    years_this_run,
+)
 from orchestration.resources import WarehouseResource
 
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+UNIQUE_ID = "dagster_dbt/unique_id"
+"""Metadata key under which dagster-dbt keeps each asset's and check's dbt node."""
+
+KEPT_RESULTS = 20
+"""Node results of the latest dbt builds kept in the warehouse's logs folder."""
 
 
-def manifest_path() -> Path:
-    if not MANIFEST.exists():
+def manifest_path():
+    if not DBT_PROJECT.manifest_path.exists():
         raise FileNotFoundError(
-            f"{MANIFEST} is missing: the dbt manifest is prepared at setup time. "
-            "Run `make setup` (or `dbt parse` in dbt_project/).")
-    return MANIFEST
+            f"{DBT_PROJECT.manifest_path} is missing: the dbt manifest is prepared at setup "
+            "time. Run `make setup` (or `dbt parse` in dbt_project/).")
+    return DBT_PROJECT.manifest_path
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -48,77 +65,88 @@ class LayeredTranslator(DagsterDbtTranslator):
         return self._layer(dbt_resource_props)
 
 
-BY_YEAR = "tag:by_year+"
-"""The year-partitioned models and everything downstream of them (built after them)."""
+def _selection(context: AssetExecutionContext) -> list[str] | None:
+    """dbt node names of the selected assets, or None when the whole project is selected."""
+    specs = {spec.key: spec for spec in context.assets_def.specs}
+    if set(context.selected_asset_keys) >= set(specs):
+        return None
+    return [specs[key].metadata[UNIQUE_ID].split(".")[-1]
+            for key in sorted(context.selected_asset_keys, key=str)]
 
 
-KEPT_TARGETS = 20
-"""Each dbt call writes a target folder of its own (compiled SQL, run_results.json, about
-5 MB): the latest ones per step are kept, so scheduled runs do not fill the disk."""
+def _events(context: AssetExecutionContext, build: BuildResult, years: str) -> Iterator:
+    """A materialization per model or seed built, a check result per test that ran."""
+    assets = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.specs}
+    checks = {spec.metadata[UNIQUE_ID]: spec for spec in context.assets_def.check_specs}
+    selected_checks = set(context.selected_asset_check_keys)
+    for node in build.nodes:
+        if node.unique_id in assets and node.status == "success":
+            yield MaterializeResult(asset_key=assets[node.unique_id], metadata={
+                "dbt_seconds": round(node.seconds, 3), "rebuilt_years": years})
+        elif node.unique_id in checks and node.status in ("pass", "fail", "warn", "error"):
+            spec = checks[node.unique_id]
+            if AssetCheckKey(spec.asset_key, spec.name) not in selected_checks:
+                continue
+            yield AssetCheckResult(
+                asset_key=spec.asset_key, check_name=spec.name,
+                passed=node.status in ("pass", "warn"),
+                severity=AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN,
+                description=_test_description(node),
+                metadata={"failed_row_count": node.failures or 0,
+                          "dbt_seconds": round(node.seconds, 3)})
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
-           **environment: str):
-    args = ["build"]
-    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
-        args.append("--full-refresh")
-    with warehouse.dbt_environment(**environment):
-        invocation = dbt.cli(args, context=context)
-        yield from invocation.stream()
-    keep_parse_state(invocation.target_path)
-    prune_targets(invocation.target_path.parent, f"{context.op_def.name}-", KEPT_TARGETS)
+def _test_description(node: NodeResult) -> str:
+    if node.status == "pass":
+        return "dbt test passed"
+    if node.status == "error":
+        return f"dbt test could not run: {(node.message or '').strip().splitlines()[0]}"
+    return f"dbt test: {node.failures} failing rows"
 
 
-def keep_parse_state(target_path: Path) -> None:
-    """dagster-dbt starts each call from target/partial_parse.msgpack. The one `make setup`
-    wrote names another warehouse (dbt then parses the whole project again, seconds per call):
-    keep the latest call's instead, written aside and renamed so a reader never sees half."""
-    latest = target_path / "partial_parse.msgpack"
-    if latest.exists():
-        shared = target_path.parent / latest.name
-        aside = shared.with_name(f".{latest.name}.{os.getpid()}")
-        shutil.copyfile(latest, aside)
-        os.replace(aside, shared)
-
-
-def prune_targets(target_dir: Path, prefix: str, keep: int) -> None:
-    """Remove all but the `keep` newest folders named `prefix*` in `target_dir`."""
-    folders = sorted((path for path in target_dir.glob(f"{prefix}*") if path.is_dir()),
-                     key=lambda path: path.stat().st_mtime, reverse=True)
-    for folder in folders[keep:]:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@dbt_assets(manifest=manifest_path(), dagster_dbt_translator=LayeredTranslator(),
-            exclude=BY_YEAR)
-def dbt_reference_models(context: AssetExecutionContext, dbt: DbtCliResource,
-                         warehouse: WarehouseResource):
-    """`dbt build` of what every year shares: seeds, staging views, the unit tree, dimensions,
-    membership denominators, governance."""
-    yield from _build(context, dbt, warehouse)
+def _check_rows(context: AssetExecutionContext, build: BuildResult) -> list[tuple]:
+    checks = {spec.metadata[UNIQUE_ID]: spec for spec in context.assets_def.check_specs}
+    return [(context.run.run_id, checks[n.unique_id].name,
+             checks[n.unique_id].asset_key.to_user_string(), n.status in ("pass", "warn"),
+             checks[n.unique_id].blocking, _test_description(n))
+            for n in build.nodes if n.unique_id in checks and n.status != "skipped"]
 
 
 @dbt_assets(manifest=manifest_path(), dagster_dbt_translator=LayeredTranslator(),
-            select=BY_YEAR, partitions_def=REPORTING_YEARS,
-            backfill_policy=BackfillPolicy.single_run())
-def dbt_period_models(context: AssetExecutionContext, dbt: DbtCliResource,
-                      warehouse: WarehouseResource):
-    """`dbt build` of the year-partitioned facts and marts, for the years this run touches:
-    the range of a backfill (in this one step) and the years of rows loaded since the last
-    publication (orchestration/partitions.py, kyluat/periods.py). Reports downstream of them
-    that have no year (reconciliation, party terms, the decision-category bridge) are
-    recomputed whole."""
-    con = connect(warehouse.settings().working_db)
+            project=DBT_PROJECT)
+def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """`dbt build` of every model, seed and test; the year-partitioned facts and marts
+    rebuild the years of this run: those rows loaded since the last publication touch, and
+    a backfill's range."""
+    settings = warehouse.settings()
+    con = warehouse.connect()
     try:
-        pending = periods.pending_years(con)
+        years = years_this_run(con, context.run.tags)
     finally:
-        con.close()  # dbt opens the file next, in its own process
-    years = periods.years_to_rebuild(pending, requested_years(context))
-    context.log.info("rebuilding reporting years: " + (
-        "all" if years is None else ", ".join(map(str, years)) or "none"))
-    yield from _build(context, dbt, warehouse, KYLUAT_REBUILD_YEARS="all" if years is None
-                      else ",".join(map(str, years)))
+        con.close()  # dbt opens the file next
+    described = describe_years(years)
+    context.log.info(f"rebuilding reporting years: {described}")
+    context.instance.add_run_tags(context.run.run_id, {REBUILT_YEARS_TAG: described})
+    build = dbt_build(settings.warehouse_dir, years, select=_selection(context),
+                      full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true")
+    write_results(build, settings.warehouse_dir / "logs" / "dbt" / f"{context.run.run_id}.json")
+    prune_results(settings.warehouse_dir / "logs" / "dbt", KEPT_RESULTS)
+    record_check_results(settings.working_db, _check_rows(context, build))
+    yield from _events(context, build, described)
+    if build.errors:
+        first = build.errors[0]
+        raise Failure(
+            description=f"dbt could not build {len(build.errors)} node(s); first: "
+                        f"{first.unique_id}: {(first.message or '').strip().splitlines()[0]}",
+            metadata={"errors": [f"{n.unique_id}: {n.message}" for n in build.errors]})
 
 
-DBT_ASSETS = [dbt_reference_models, dbt_period_models]
-MART_KEYS = [key for assets in DBT_ASSETS for key in assets.keys if key.path[0] == "marts"]
+def prune_results(folder, keep: int) -> None:
+    """Remove all but the `keep` newest result files in `folder`."""
+    files = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in files[keep:]:
+        path.unlink(missing_ok=True)
+
+
+DBT_ASSETS = [dbt_models]
+MART_KEYS = [key for key in dbt_models.keys if key.path[0] == "marts"]

@@ -3,20 +3,22 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
+from kyluat.pipeline import JOB_NAME
 from orchestration.alerts import run_failure_alerts
 from orchestration.concurrency import OneWriterWarehouse
 from orchestration.dbt_assets import DBT_ASSETS
 from orchestration.ingest_assets import submitted_files
 from orchestration.publish_assets import published_warehouse
 from orchestration.quality_checks import QUALITY_CHECKS
-from orchestration.resources import dbt_resource
 from orchestration.schedules import REPORTING_SCHEDULES
 from orchestration.sensors import landing_files_sensor
 
 # One writer: every step runs in one process, one after another (DuckDB allows one writer).
 refresh_warehouse = define_asset_job(
-    "refresh_warehouse", selection=AssetSelection.all(),
-    description="Ingest new files, build and check every model, publish analytics.duckdb",
+    JOB_NAME, selection=AssetSelection.all(),
+    description="Ingest new files, build and check every model, publish analytics.duckdb; "
+                "tag kyluat/years=FIRST:LAST also rebuilds those reporting years (a backfill), "
+                "kyluat/full_refresh=true rebuilds everything",
 )
 
 defs = Definitions(
@@ -26,6 +28,6 @@ defs = Definitions(
     schedules=REPORTING_SCHEDULES,
     sensors=[landing_files_sensor, run_failure_alerts],
     # the warehouse resource holds the writer lock for the whole run (orchestration/concurrency.py)
-    resources={"warehouse": OneWriterWarehouse(), "dbt": dbt_resource()},
+    resources={"warehouse": OneWriterWarehouse()},
     executor=in_process_executor,
 )

@@ -1,47 +1,72 @@
-"""Reporting-year partitions of the facts and marts, and which years a run rebuilds.
+"""Reporting years: which years a run rebuilds, and how a run asks for more (a backfill).
 
-Every run of `refresh_warehouse` targets a range of reporting years (Dagster needs a
-partitioned run to check partitioned assets), and the year-partitioned dbt step rebuilds:
+The year-partitioned models (dbt tag `by_year`) rebuild year by year. A run rebuilds:
 
-- in a refresh (the landing sensor, the schedules, `kyluat run`): the years that rows loaded
-  since the last publication touch (kyluat/periods.py). The run covers every year, and every
-  year is up to date when it ends, but only the touched ones are recomputed;
-- in a backfill (`kyluat run --years 2019:2021`, or a range or partition chosen in the UI):
-  the years of its range, as one run, plus any touched years still pending.
+- the years that rows loaded since the last publication touch (kyluat/periods.py), always;
+- the years of its `kyluat/years` tag (`FIRST:LAST`): a backfill, as one run
+  (`kyluat run --years 2019:2021`, or the tag added when launching the job in the UI);
+- every year with the `kyluat/full_refresh` tag, every model from scratch.
+
+Years are run tags, not Dagster partitions: a partitioned run records a materialization per
+asset and year (more than 400 events on the bundled sample, a third of a small run's time),
+and a refresh run had to cover every partition although it recomputed only a few. The years
+a run did rebuild are recorded on it (tag `kyluat/rebuilt_years`) and on the models'
+materializations.
 """
 
 from __future__ import annotations
 
-from dagster import AssetExecutionContext, TimeWindowPartitionsDefinition
+from collections.abc import Mapping
 
-REPORTING_YEARS = TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start="2000", fmt="%Y", timezone="Asia/Ho_Chi_Minh",
-    end_offset=1,  # the current year is a partition while it is still being reported
-)
+import duckdb
 
-REFRESH_TAG = "kyluat/refresh"
-"""Run tag of a refresh: rebuild the touched years only, whatever the range."""
+from kyluat import periods
+
+YEARS_TAG = "kyluat/years"
+"""Run tag of a backfill: `FIRST:LAST` (or one year) of reporting years to rebuild."""
 
 FULL_REFRESH_TAG = "kyluat/full_refresh"
 """Run tag: rebuild every model from scratch (after a model's columns changed)."""
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+REBUILT_YEARS_TAG = "kyluat/rebuilt_years"
+"""Added to a run when its dbt step starts: the years it rebuilds ("all", or a list)."""
 
 
-def backfill_tags(first: int, last: int) -> dict[str, str]:
-    """A single run that rebuilds the reporting years first..last."""
-    return {RANGE_START_TAG: str(first), RANGE_END_TAG: str(last)}
+def run_tags(years: tuple[int, int] | None = None, full_refresh: bool = False) -> dict[str, str]:
+    """Tags of a run that also rebuilds `years` (a backfill) or everything (full refresh)."""
+    tags = {}
+    if years:
+        tags[YEARS_TAG] = f"{years[0]}:{years[1]}"
+    if full_refresh:
+        tags[FULL_REFRESH_TAG] = "true"
+    return tags
 
 
-def refresh_tags() -> dict[str, str]:
-    """A run over every reporting year that rebuilds only those new rows touch."""
-    keys = REPORTING_YEARS.get_partition_keys()
-    return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1], REFRESH_TAG: "true"}
-
-
-def requested_years(context: AssetExecutionContext) -> list[int]:
-    """The years a backfill asks for; none for a refresh."""
-    if context.run.tags.get(REFRESH_TAG) == "true" or not context.has_partition_key_range:
+def requested_years(tags: Mapping[str, str]) -> list[int]:
+    """The years a backfill's tag asks for; none for a refresh."""
+    text = tags.get(YEARS_TAG, "").strip()
+    if not text:
         return []
-    return [int(key) for key in context.partition_keys]
+    first, _, last = text.partition(":")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def years_this_run(con: duckdb.DuckDBPyConnection, tags: Mapping[str, str]) -> list[int] | None:
+    """The years this run rebuilds; None for every year. The same answer for every step of a
+    run: pending years change only when a publication marks them published, its last act."""
+    if tags.get(FULL_REFRESH_TAG) == "true":
+        return None
+    return periods.years_to_rebuild(periods.pending_years(con), requested_years(tags))
+
+
+def describe_years(years: list[int] | None) -> str:
+    return "all" if years is None else ",".join(map(str, years)) or "none"
+
+
+def describe_request(tags: Mapping[str, str]) -> str | None:
+    """What a run asks for beyond new data: a backfill's years or a full refresh."""
+    if tags.get(FULL_REFRESH_TAG) == "true":
+        return "a full refresh was asked for"
+    if tags.get(YEARS_TAG):
+        return f"a backfill of reporting years {tags[YEARS_TAG]} was asked for"
+    return None

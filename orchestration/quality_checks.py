@@ -1,44 +1,94 @@
 """Data-quality checks beyond dbt's own tests: Great Expectations suites as blocking asset
-checks (a failure stops publication), and a non-blocking freshness warning."""
+checks (a failure stops publication), and a non-blocking freshness warning.
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, asset_check
+The suites run as two steps, each suite once, with one GE context per process: the raw
+suites after ingestion, the mart suites after the dbt build. A step per suite cost more in
+Dagster's step handling than most suites cost to evaluate."""
+
+
+from collections.abc import Iterator
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    asset_check,
+    multi_asset_check,
+)
 
 from data_quality.runner import build_data_docs, validate
 from data_quality.suites import Suite, suites
+from kyluat.check_results import record_check_results
 from kyluat.freshness import stale_kinds
 from orchestration.resources import WarehouseResource
 
 
-def _ge_check(suite: Suite):
-    @asset_check(asset=AssetKey(list(suite.asset)), name=f"ge_{suite.name}",
-                 blocking=suite.blocking,
-                 description=f"Great Expectations suite '{suite.name}': "
-                             + "; ".join(dict.fromkeys(e.why for e in suite.expectations)))
-    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
-        settings = warehouse.settings()
-        current = suites()[suite.name]  # built now: "not in the future" means today
-        outcome = validate(settings.working_db, current, settings.quality_dir)
-        metadata = {
-            "rows_checked": outcome.rows_checked,
-            "expectations": outcome.expectations,
-            "failures": [f.describe(current.relation) for f in outcome.failures],
-        }
-        if not outcome.success:  # render the failure now: publication will not happen
-            metadata["data_docs"] = str(build_data_docs(settings.quality_dir))
-        return AssetCheckResult(
-            passed=outcome.success,
-            severity=AssetCheckSeverity.ERROR if current.blocking else AssetCheckSeverity.WARN,
-            description=outcome.summary(),
-            metadata=metadata,
-        )
+def _check_name(suite: Suite) -> str:
+    return f"ge_{suite.name}"
 
-    return _check
+
+def _spec(suite: Suite) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        name=_check_name(suite), asset=AssetKey(list(suite.asset)), blocking=suite.blocking,
+        description=f"Great Expectations suite '{suite.name}': "
+                    + "; ".join(dict.fromkeys(e.why for e in suite.expectations)))
+
+
+def _run_suites(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
+                raw: bool) -> Iterator[AssetCheckResult]:
+    settings = warehouse.settings()
+    selected = set(context.selected_asset_check_keys)
+    rows, failed = [], False
+    for suite in suites().values():  # built now: "not in the future" means today
+        if _is_raw(suite) != raw:
+            continue
+        key = AssetCheckKey(AssetKey(list(suite.asset)), _check_name(suite))
+        if key not in selected:
+            continue
+        outcome = validate(settings.working_db, suite, settings.quality_dir)
+        failed = failed or not outcome.success
+        rows.append((context.run.run_id, key.name, key.asset_key.to_user_string(),
+                     outcome.success, suite.blocking, outcome.summary()))
+        yield AssetCheckResult(
+            asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
+            severity=AssetCheckSeverity.ERROR if suite.blocking else AssetCheckSeverity.WARN,
+            description=outcome.summary(),
+            metadata={"rows_checked": outcome.rows_checked,
+                      "expectations": outcome.expectations,
+                      "failures": [f.describe(suite.relation) for f in outcome.failures]})
+    record_check_results(settings.working_db, rows)
+    if failed:  # render the failure now: publication will not happen
+        context.log.warning(f"data docs: {build_data_docs(settings.quality_dir)}")
+
+
+def _is_raw(suite: Suite) -> bool:
+    return suite.asset[0] == "raw"
+
+
+RAW_SUITES = [s for s in suites().values() if _is_raw(s)]
+MART_SUITES = [s for s in suites().values() if not _is_raw(s)]
+
+
+@multi_asset_check(specs=[_spec(s) for s in RAW_SUITES], name="raw_quality", can_subset=True,
+                   description="Great Expectations suites of the raw tables")
+def raw_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    yield from _run_suites(context, warehouse, raw=True)
+
+
+@multi_asset_check(specs=[_spec(s) for s in MART_SUITES], name="mart_quality",
+                   can_subset=True, description="Great Expectations suites of the marts")
+def mart_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    yield from _run_suites(context, warehouse, raw=False)
 
 
 @asset_check(asset=AssetKey(["audit", "file_registry"]), name="submissions_are_fresh",
              blocking=False,
              description="Warns when a kind's newest file is older than its reporting cycle")
 def submissions_are_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
+    """A warning, not a gate: shown in the run's summary, not kept in audit.check_results."""
     stale = stale_kinds(warehouse.settings().working_db)
     return AssetCheckResult(
         passed=not stale,
@@ -48,4 +98,4 @@ def submissions_are_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
-QUALITY_CHECKS = [_ge_check(suite) for suite in suites().values()] + [submissions_are_fresh]
+QUALITY_CHECKS = [raw_quality, mart_quality, submissions_are_fresh]

@@ -32,7 +32,6 @@ from dagster import (
 )
 
 from kyluat.pipeline import JOB_NAME
-from orchestration.partitions import refresh_tags
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -80,8 +79,7 @@ def _reporting_schedule(cycle: ReportingCycle) -> ScheduleDefinition:
     def _schedule(context: ScheduleEvaluationContext) -> RunRequest:
         when = context.scheduled_execution_time or datetime.now(ZoneInfo(TIMEZONE))
         start, end = closed_period(cycle, when.astimezone(ZoneInfo(TIMEZONE)))
-        return RunRequest(tags={**refresh_tags(),
-                                "kyluat/reporting_cycle": cycle.name,
+        return RunRequest(tags={"kyluat/reporting_cycle": cycle.name,
                                 "kyluat/period_start": start.isoformat(),
                                 "kyluat/period_end": end.isoformat()})
 

@@ -32,7 +32,6 @@ from kyluat.config import Settings
 from kyluat.contract import is_in_progress
 from kyluat.pipeline import JOB_NAME
 from kyluat.readers import file_sha256
-from orchestration.partitions import refresh_tags
 
 SENSOR_NAME = "landing_files"
 INTERVAL_SECONDS = 30
@@ -113,8 +112,7 @@ def landing_files_sensor(context: SensorEvaluationContext) -> SensorResult:
     context.log.info(f"{len(found)} new file(s) in {landing_dir}: {_describe(found)}")
     return SensorResult(
         run_requests=[RunRequest(run_key=f"landing-{digest}", tags={
-            **refresh_tags(),
-            "kyluat/trigger": SENSOR_NAME,
+                        "kyluat/trigger": SENSOR_NAME,
             "kyluat/new_files": f"{len(found)}: {_describe(found)}",
         })],
         cursor=cursor.to_json(),

@@ -1,0 +1,173 @@
+"""What a run has to do: nothing at all when nothing changed since the last publication.
+
+A run has work when any of these holds:
+
+- a finished landing file has a content (sha256) the registry does not hold for its kind;
+- a file was registered after the last publication (a run that loaded but did not publish);
+- the project (models, seeds, suites, code) differs from the one that published last;
+- there is no published file, or it cannot be opened;
+- the run asks for it: a backfill's years or a full refresh.
+
+Files are hashed again only when their size or modification time changed: the hashes of the
+last look are kept in `<warehouse>/.landing_index.json` (a cache; without it every file is
+hashed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from kyluat.config import REPO_ROOT, Settings
+from kyluat.contract import is_in_progress
+from kyluat.readers import file_sha256
+
+INDEX_NAME = ".landing_index.json"
+
+FINGERPRINTED = ("dbt_project/models", "dbt_project/macros", "dbt_project/seeds",
+                 "dbt_project/tests", "dbt_project/dbt_project.yml", "data_quality", "kyluat",
+                 "orchestration")
+"""What a publication is built from: a change in any of these is work for the next run."""
+
+
+@dataclass
+class Changes:
+    new_files: list[str] = field(default_factory=list)
+    unpublished_files: int = 0
+    project_changed: bool = False
+    published_missing: bool = False
+    requested: str | None = None  # a backfill or full refresh
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new_files or self.unpublished_files or self.project_changed
+                     or self.published_missing or self.requested)
+
+    def describe(self) -> str:
+        parts = []
+        if self.new_files:
+            parts.append(f"{len(self.new_files)} new file(s)")
+        if self.unpublished_files:
+            parts.append(f"{self.unpublished_files} file(s) loaded but not yet published")
+        if self.project_changed:
+            parts.append("the models, seeds or checks changed since the last publication")
+        if self.published_missing:
+            parts.append("no readable published file")
+        if self.requested:
+            parts.append(self.requested)
+        return "; ".join(parts) or "nothing new since the last publication"
+
+
+def finished_files(landing_dir: Path) -> list[tuple[str, Path]]:
+    """(path relative to the landing directory, path) of every finished file, sorted; an
+    upload in progress (a part of its path starts with `.` or `~$`, or ends with `.tmp` or
+    `.part`) is not finished."""
+    if not landing_dir.is_dir():
+        return []
+    found = []
+    for path in landing_dir.rglob("*"):
+        relative = path.relative_to(landing_dir)
+        if any(is_in_progress(part) for part in relative.parts) or not path.is_file():
+            continue
+        found.append((relative.as_posix(), path))
+    return sorted(found)
+
+
+def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:
+    """path -> [size, mtime_ns, sha256] of every finished file; `index` (the same mapping
+    from an earlier look) saves hashing the files that did not change."""
+    hashed: dict[str, list] = {}
+    for relative, path in finished_files(landing_dir):
+        try:
+            stat = path.stat()
+            known = index.get(relative)
+            if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+                sha = known[2]
+            else:
+                sha = file_sha256(path)
+        except FileNotFoundError:  # deleted or renamed while we looked
+            continue
+        hashed[relative] = [stat.st_size, stat.st_mtime_ns, sha]
+    return hashed
+
+
+def project_fingerprint(root: Path = REPO_ROOT) -> str:
+    """sha256 over the names and contents of every file a publication is built from."""
+    digest = hashlib.sha256()
+    for part in FINGERPRINTED:
+        base = root / part
+        paths = [base] if base.is_file() else sorted(
+            p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for path in paths:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _read_index(path: Path) -> dict[str, list]:
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_index(path: Path, index: dict[str, list]) -> None:
+    aside = path.with_name(f"{path.name}.{os.getpid()}")
+    aside.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+    os.replace(aside, path)
+
+
+def _published_is_readable(published_db: Path) -> bool:
+    try:
+        duckdb.connect(str(published_db), read_only=True).close()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def what_changed(settings: Settings, requested: str | None = None) -> Changes:
+    """What the next run on `settings` would have to do (see the module docstring)."""
+    changes = Changes(requested=requested)
+    index_path = settings.warehouse_dir / INDEX_NAME
+    hashed = hash_landing(settings.landing_dir, _read_index(index_path))
+    if settings.warehouse_dir.is_dir():
+        _write_index(index_path, hashed)
+    if not settings.working_db.exists():
+        changes.new_files = sorted(hashed)
+        changes.published_missing = True
+        return changes
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'audit'").fetchall()}
+        if not {"file_registry", "publications"} <= tables:
+            changes.new_files = sorted(hashed)
+            changes.published_missing = True
+            return changes
+        registered = {(sha, kind or "") for sha, kind in con.execute(
+            "select sha256, kind from audit.file_registry").fetchall()}
+        known_contents = {sha for sha, _ in registered}
+        for relative, (_, _, sha) in hashed.items():
+            kind = relative.split("/", 1)[0] if "/" in relative else None
+            if (kind is not None and (sha, kind) not in registered) or (
+                    kind is None and sha not in known_contents):
+                changes.new_files.append(relative)
+        last = con.execute("select published_at, fingerprint from audit.publications "
+                           "order by published_at desc limit 1").fetchone()
+        if last is None:
+            changes.published_missing = True
+            return changes
+        changes.unpublished_files = con.execute(
+            "select count(*) from audit.file_registry where registered_at > ?",
+            [last[0]]).fetchone()[0]
+        changes.project_changed = last[1] != project_fingerprint()
+    finally:
+        con.close()
+    changes.published_missing = not (settings.published_db.exists()
+                                     and _published_is_readable(settings.published_db))
+    return changes

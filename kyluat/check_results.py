@@ -1,0 +1,34 @@
+"""audit.check_results: every check a run on this warehouse evaluated, one row per check and
+run, written by the step that evaluated it (never read back from a shared Dagster instance,
+which may hold the runs of other warehouses). Published with the audit schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from kyluat.locking import connect
+
+
+def record_check_results(working_db: Path, rows: Sequence[tuple]) -> None:
+    """Add (run_id, check, asset, passed, blocking, details) rows, evaluated now; a check
+    recorded for the run already is replaced (a re-executed step)."""
+    from kyluat.ingest import ensure_schema
+
+    if not rows:
+        return
+    con = connect(working_db)
+    try:
+        ensure_schema(con)
+        con.execute("begin transaction")
+        con.execute("create temp table incoming (run_id varchar, check_name varchar, "
+                    "asset varchar, passed boolean, blocking boolean, details varchar)")
+        con.executemany("insert into incoming values (?, ?, ?, ?, ?, ?)", list(rows))
+        con.execute("""
+            delete from audit.check_results r using incoming i
+            where r.run_id = i.run_id and r.check_name = i.check_name and r.asset = i.asset
+        """)
+        con.execute("insert into audit.check_results select *, now() from incoming")
+        con.execute("commit")
+    finally:
+        con.close()

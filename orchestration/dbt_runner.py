@@ -1,0 +1,144 @@
+"""dbt, called in this process: one `dbt build` per run, on the project parsed at setup.
+
+A dbt subprocess paid an interpreter start-up and a parse of the project on every call (about
+8 of the 12 seconds of a call on the bundled sample). Here the parsed project
+(`target/partial_parse.msgpack`, written by `dbt parse` in `make setup`) is loaded once per
+process and every build reuses it; dbt's debug log file and its JSON artifacts are not
+written (the node results come back as objects, and `write_results` keeps what operators read).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kyluat.config import DBT_PROJECT_DIR
+
+PARSED_PROJECT = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+
+REBUILD_YEARS_VARIABLE = "KYLUAT_REBUILD_YEARS"
+"""Read by dbt_project/macros/reporting_years.sql: the years the year-partitioned models
+rebuild ("2021,2022"; "all": every year)."""
+
+
+class DbtNotRun(RuntimeError):
+    """dbt could not start the build at all (bad project, unreadable warehouse file)."""
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    status: str  # models, seeds: success, error, skipped; tests: pass, fail, warn, error
+    seconds: float
+    failures: int | None    # failing rows of a test
+    message: str | None
+
+    @property
+    def resource_type(self) -> str:
+        return self.unique_id.split(".", 1)[0]
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("error", "fail")
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[NodeResult]:
+        """Models and seeds that dbt could not build (a failing test is not an error)."""
+        return [n for n in self.nodes if n.status == "error" and n.resource_type != "test"]
+
+
+def build_arguments(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
+    """The `dbt build` command line."""
+    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+            str(DBT_PROJECT_DIR), "--log-level-file", "none", "--no-write-json"]
+    if select:
+        args += ["--select", *select]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+def build_environment(warehouse_dir: Path, years: list[int] | None) -> dict[str, str]:
+    """The environment dbt's profile and macros read: where the warehouse is, which years the
+    year-partitioned models rebuild (None: all)."""
+    return {"KYLUAT_WAREHOUSE_DIR": str(warehouse_dir),
+            REBUILD_YEARS_VARIABLE: "all" if years is None else ",".join(map(str, years))}
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed_project(path: Path, modified_ns: int):
+    from dbt.contracts.graph.manifest import Manifest
+
+    return Manifest.from_msgpack(path.read_bytes())
+
+
+def parsed_project():
+    """The project as `dbt parse` left it at setup (reloaded when a new parse replaced it)."""
+    if not PARSED_PROJECT.exists():
+        raise DbtNotRun(f"{PARSED_PROJECT} is missing: the dbt project is parsed at setup "
+                        "time. Run `make setup` (or `dbt parse` in dbt_project/).")
+    return _parsed_project(PARSED_PROJECT, PARSED_PROJECT.stat().st_mtime_ns)
+
+
+@contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its database open in the process after a build; close it, so that
+    the next step can open the file (read-only, or attached) with a configuration of its own."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | None = None,
+              full_refresh: bool = False) -> BuildResult:
+    """`dbt build` of the working warehouse in `warehouse_dir`."""
+    from dbt.cli.main import dbtRunner
+
+    runner = dbtRunner(manifest=parsed_project())
+    try:
+        with _environment(build_environment(warehouse_dir, years)):
+            outcome = runner.invoke(build_arguments(select, full_refresh))
+    finally:
+        _release_warehouse()
+    if outcome.exception is not None or outcome.result is None:
+        raise DbtNotRun(f"dbt build did not run: {outcome.exception}")
+    results = outcome.result
+    return BuildResult(
+        success=outcome.success, seconds=results.elapsed_time,
+        nodes=[NodeResult(r.node.unique_id, str(r.status), r.execution_time, r.failures,
+                          r.message) for r in results.results])
+
+
+def write_results(result: BuildResult, path: Path) -> None:
+    """Each node's status and seconds, for operators and the benchmark."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"seconds": result.seconds, "success": result.success,
+                                "nodes": [asdict(n) for n in result.nodes]}, indent=1),
+                    encoding="utf-8")
