@@ -15,10 +15,12 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
     print(f"checks: {passed} of {len(outcome.checks)} passed")
     for check in outcome.failed_checks:
         kind = "BLOCKING" if check.blocking else "warning"
-        print(f"  {kind} {check.asset} {check.name}: {check.description}")
-        if check.failed_rows:
-            for line in dbt_failure_sample(settings, check.name):
-                print(f"      {line}")
+        if check.failed_rows is None:  # a Great Expectations suite
+            print(f"  {kind} {check.asset} {check.name}: {check.description}")
+            continue
+        print(f"  {kind} {check.asset} dbt test {check.name}: {check.failed_rows} failing rows")
+        for line in dbt_failure_sample(settings, check.name):
+            print(f"      {line}")
     for failure in outcome.step_failures:
         print(f"  FAILED step {failure}")
     docs = data_docs_index(settings.quality_dir)

@@ -92,8 +92,8 @@ def _events(context: AssetExecutionContext, build: BuildResult, years: str) -> I
                 passed=node.status in ("pass", "warn"),
                 severity=AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN,
                 description=_test_description(node),
-                metadata={"failed_row_count": node.failures or 0,
-                          "dbt_seconds": round(node.seconds, 3)})
+                metadata={"dbt_seconds": round(node.seconds, 3), **(
+                    {} if node.status == "error" else {"failed_row_count": node.failures or 0})})
 
 
 def _test_description(node: NodeResult) -> str:

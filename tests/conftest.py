@@ -61,3 +61,14 @@ def sample_run(tmp_path_factory):
     outcome = run_pipeline()
     yield settings, outcome
     monkeypatch.undo()
+
+
+@pytest.fixture
+def sample_copy(sample_run, workspace) -> Settings:
+    """The published sample, copied into this test's workspace (landing and warehouse): a
+    test that changes it changes its own copy, never the session's."""
+    built, outcome = sample_run
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    copy_sample(workspace.landing_dir)
+    shutil.copytree(built.warehouse_dir, workspace.warehouse_dir, dirs_exist_ok=True)
+    return workspace

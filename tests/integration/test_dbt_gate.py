@@ -9,15 +9,12 @@ import duckdb
 import pytest
 
 from kyluat.cli import main
-from kyluat.pipeline import run_pipeline
-from tests.conftest import copy_sample
 
 pytestmark = pytest.mark.integration
 
 
-def test_row_count_drop_and_broken_reference_block_publication(workspace, capsys):
-    copy_sample(workspace.landing_dir)
-    assert run_pipeline().success
+def test_row_count_drop_and_broken_reference_block_publication(sample_copy, capsys):
+    workspace = sample_copy
     before = hashlib.sha256(workspace.published_db.read_bytes()).hexdigest()
 
     with duckdb.connect(str(workspace.working_db)) as con:

@@ -35,24 +35,23 @@ def test_job_exists():
     assert job.name == "refresh_warehouse"
 
 
-def test_year_partitioned_models_are_built_after_what_every_year_shares():
+def test_every_dbt_model_is_built_in_one_step_and_nothing_is_partitioned():
+    from orchestration.dbt_assets import dbt_models
+
     graph = defs.resolve_asset_graph()
-    fact = graph.get(AssetKey(["marts", "fct_member_discipline"]))
-    assert fact.partitions_def is not None
-    assert graph.get(AssetKey(["marts", "dim_org_unit"])).partitions_def is None
-    assert AssetKey(["staging", "stg_member_disciplines"]) in fact.parent_keys
+    dbt_keys = {k for k in graph.get_all_asset_keys()
+                if k.path[0] in ("staging", "intermediate", "marts", "reference")}
+    assert dbt_keys == set(dbt_models.keys)
+    assert not any(graph.get(k).partitions_def for k in graph.get_all_asset_keys())
 
 
-def test_only_the_newest_dbt_target_folders_are_kept(tmp_path):
+def test_only_the_newest_dbt_results_are_kept(tmp_path):
     import os
 
-    from orchestration.dbt_assets import prune_targets
+    from orchestration.dbt_assets import prune_results
 
-    for age, name in enumerate(["dbt_period_models-a", "dbt_period_models-b",
-                                "dbt_period_models-c", "dbt_reference_models-a"]):
-        (tmp_path / name).mkdir()
+    for age, name in enumerate(["a.json", "b.json", "c.json", "notes.txt"]):
+        (tmp_path / name).write_text("{}")
         os.utime(tmp_path / name, (1_000_000 + age, 1_000_000 + age))
-    (tmp_path / "manifest.json").write_text("{}")
-    prune_targets(tmp_path, "dbt_period_models-", keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "dbt_period_models-b", "dbt_period_models-c", "dbt_reference_models-a", "manifest.json"]
+    prune_results(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "c.json", "notes.txt"]

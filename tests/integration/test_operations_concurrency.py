@@ -101,7 +101,10 @@ def consistent(s: dict) -> bool:
 
 
 def kyluat_run() -> subprocess.Popen:
-    return subprocess.Popen([str(KYLUAT), "run"], cwd=REPO_ROOT, env=dict(os.environ),
+    """A run that always has work (a full refresh): the second of two runs would otherwise
+    find nothing new, and publish nothing, once the first has published."""
+    return subprocess.Popen([str(KYLUAT), "run", "--full-refresh"], cwd=REPO_ROOT,
+                            env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
 from kyluat.pipeline import run_pipeline
-from orchestration.dbt_assets import MANIFEST, dbt_period_models
-from orchestration.partitions import REPORTING_YEARS
-from tests.conftest import copy_sample, write
+from orchestration.dbt_assets import DBT_PROJECT
+from orchestration.partitions import REBUILT_YEARS_TAG
+from tests.conftest import write
 
 pytestmark = pytest.mark.integration
 
 
 def by_year_models() -> dict[str, str]:
     """Every year-partitioned model (dbt tag by_year) and the year expression it deletes by."""
-    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
     models = {}
     for node in nodes:
         if node["resource_type"] == "model" and "by_year" in node["tags"]:
@@ -83,27 +82,38 @@ def published_member_count(settings, year: int) -> int:
 
 
 @pytest.fixture
-def sample_warehouse(sample_run, workspace):
-    """A copy of the sample's published warehouse, with its landing directory."""
-    built, outcome = sample_run
-    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
-    copy_sample(workspace.landing_dir)
-    shutil.copytree(built.warehouse_dir, workspace.warehouse_dir, dirs_exist_ok=True)
-    shuffle_storage_order(workspace)
-    return workspace
+def sample_warehouse(sample_copy):
+    """A copy of the sample's published warehouse, its partitioned tables shuffled."""
+    shuffle_storage_order(sample_copy)
+    return sample_copy
 
 
 def test_every_year_partitioned_model_is_found():
     assert set(by_year_models()) >= {
         "marts.fct_member_discipline", "marts.fct_org_discipline", "marts.fct_activity",
         "marts.mart_discipline_unit_year", "marts.mart_inspection_funnel"}
-    assert dbt_period_models.partitions_def == REPORTING_YEARS
-    assert dbt_period_models.backfill_policy.max_partitions_per_run is None  # one run
 
 
 def test_a_run_with_nothing_new_rebuilds_nothing(sample_warehouse):
     before = stored_rows(sample_warehouse)
-    assert run_pipeline().success
+    outcome = run_pipeline()
+    assert outcome.success and outcome.nothing_to_do
+    assert stored_rows(sample_warehouse) == before
+
+
+def test_a_run_whose_rows_touch_no_year_rebuilds_no_year(sample_warehouse):
+    """dbt runs (a new file arrived) but its only row is quarantined: no year is pending."""
+    before = stored_rows(sample_warehouse)
+    write(sample_warehouse.landing_dir / "member_disciplines" / "2022_bad.csv",
+          "deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
+          "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
+          "is_committee_member,is_probationary,activity_ref,status,violation_date\n"
+          "QNM-D11,998-QĐ/UBKTHU,DV100000002,Trần Văn Sai,inspection_committee,reprimand,"
+          "not-a-date,QNM-D11-G03,lack_of_responsibility,inspection,false,false,,in_force,\n")
+    outcome = run_pipeline()
+    assert outcome.success and outcome.published, (outcome.failed_checks,
+                                                   outcome.step_failures)
+    assert DagsterInstance.get().get_run_by_id(outcome.run_id).tags[REBUILT_YEARS_TAG] == "none"
     assert stored_rows(sample_warehouse) == before
 
 
@@ -123,13 +133,15 @@ def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
             2022, 2023}
         assert_rebuilt(before[table], after[table], years, table)
         assert sorted(after[table]) == sorted(before[table]), f"{table}: same rows, recomputed"
-    # Dagster records the period assets as materialized for the range's partitions only
+    # the run and the models' materializations record the years it rebuilt
+    assert instance.get_run_by_id(outcome.run_id).tags[REBUILT_YEARS_TAG] == "2022,2023"
     materialized = {
-        (record.asset_key.to_user_string(), record.partition_key)
+        record.asset_key.to_user_string():
+            record.event_log_entry.asset_materialization.metadata["rebuilt_years"].value
         for record in instance.get_records_for_run(
-            outcome.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}
-    assert {partition for key, partition in materialized
-            if key == "marts/fct_member_discipline"} == {"2022", "2023"}
+            outcome.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        if record.asset_key.path[0] == "marts"}
+    assert materialized["marts/fct_member_discipline"] == "2022,2023"
 
 
 def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build(

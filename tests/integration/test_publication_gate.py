@@ -10,7 +10,7 @@ import pytest
 
 from kyluat.cli import main
 from kyluat.pipeline import run_pipeline
-from tests.conftest import copy_sample, write
+from tests.conftest import write
 
 pytestmark = pytest.mark.integration
 
@@ -33,9 +33,8 @@ def _revoke_most_decisions(landing):
     return len(rows)
 
 
-def test_failing_expectation_keeps_previous_published_file(workspace, capsys):
-    copy_sample(workspace.landing_dir)
-    assert run_pipeline().success
+def test_failing_expectation_keeps_previous_published_file(sample_copy, capsys):
+    workspace = sample_copy
     before = hashlib.sha256(workspace.published_db.read_bytes()).hexdigest()
 
     revoked = _revoke_most_decisions(workspace.landing_dir)
