@@ -49,10 +49,11 @@ HELD_BACK_KINDS = ("activities", "member_disciplines")
 
 TARGETS = {
     "ratio_scale_10": ("pipeline time / baseline time at scale 10", 1.5, "x"),
-    "peak_rss_mb": ("peak memory of any pipeline run", 4096, "MB"),
+    "peak_rss_mb": ("peak memory of any pipeline run", 3072, "MB"),
     "incremental_s": ("one new monthly file added to the full warehouse", 15, "s"),
+    "noop_s": ("`kyluat run` with nothing new, on the full warehouse", 5, "s"),
     "query_p95_ms": ("analyst queries, 95th percentile", 100, "ms"),
-    "tiny_run_s": ("whole run on the tiny bundled sample", 20, "s"),
+    "tiny_run_s": ("whole run on the tiny bundled sample", 15, "s"),
 }
 
 
@@ -245,21 +246,32 @@ def time_queries(db: Path, queries: list[str], repeat: int) -> dict:
 
 # --------------------------------------------------------------------------- one scale
 
-def _dbt_models(run_id: str, top: int = 12) -> dict:
-    """Per-model times of this run's `dbt build` steps, from their run_results.json."""
-    target = REPO / "dbt_project" / "target"
-    found = sorted(target.glob(f"dbt_*_models-{run_id[:7]}-*/run_results.json"))
-    if not found:
+def _dbt_models(warehouse: Path, run_id: str, top: int = 12) -> dict:
+    """Per-node times of this run's `dbt build`, from the results the dbt step keeps."""
+    path = warehouse / "logs" / "dbt" / f"{run_id}.json"
+    if not path.exists():
         return {}
-    results = [json.loads(path.read_text()) for path in found]
-    nodes = sorted((node for result in results for node in result["results"]),
-                   key=lambda r: -r["execution_time"])
-    models = sum(r["execution_time"] for r in nodes if r["unique_id"].startswith("model."))
-    tests = sum(r["execution_time"] for r in nodes if r["unique_id"].startswith("test."))
-    return {"dbt_elapsed_s": round(sum(result["elapsed_time"] for result in results), 2),
+    result = json.loads(path.read_text())
+    nodes = sorted(result["nodes"], key=lambda r: -r["seconds"])
+    models = sum(r["seconds"] for r in nodes if r["unique_id"].startswith("model."))
+    tests = sum(r["seconds"] for r in nodes if r["unique_id"].startswith("test."))
+    return {"dbt_elapsed_s": round(result["seconds"], 2),
             "models_s": round(models, 2), "tests_s": round(tests, 2), "nodes": len(nodes),
-            "slowest": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 2)
+            "slowest": {r["unique_id"].split(".", 2)[-1]: round(r["seconds"], 2)
                         for r in nodes[:top]}}
+
+
+def time_noop(env: dict[str, str], published: Path) -> tuple[float, bool]:
+    """`kyluat run` once more with nothing new: wall seconds, and whether the published file
+    stayed byte for byte."""
+    import hashlib
+
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("kyluat")), "run"], env=env, cwd=REPO,
+                   check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    return seconds, hashlib.sha256(published.read_bytes()).hexdigest() == before
 
 
 def _stage_split(steps: dict[str, float]) -> dict[str, float]:
@@ -335,6 +347,8 @@ def bench_scale(scale: float, seed: int, work: Path, repeat: int, incremental: b
             os.link(generated / rel, landing / rel)
         inc, incremental_s, inc_rss = _run_child(["_pipeline"], env, root / "incremental.log")
         _require(inc, f"incremental run at scale {scale:g}")
+    noop_s, noop_identical = (time_noop(env, published) if incremental and
+                              published.name == "analytics.duckdb" else (None, None))
 
     import duckdb
 
@@ -357,12 +371,15 @@ def bench_scale(scale: float, seed: int, work: Path, repeat: int, incremental: b
         "baseline_rows_per_s": round(rows / baseline_wall),
         "stages": {"startup": round(run["startup_s"], 2), **_stage_split(run["steps"])},
         "steps": {k: round(v, 2) for k, v in sorted(run["steps"].items(), key=lambda x: -x[1])},
-        "dbt": _dbt_models(run["run_id"]),
+        "dbt": _dbt_models(root / "warehouse", run["run_id"]),
         "incremental_s": round(incremental_s, 2) if inc else None,
         "incremental_rows": held_rows if inc else None,
         "incremental_stages": ({"startup": round(inc["startup_s"], 2),
                                 **_stage_split(inc["steps"])} if inc else None),
-        "incremental_dbt": _dbt_models(inc["run_id"], top=5) if inc else None,
+        "incremental_dbt": _dbt_models(root / "warehouse", inc["run_id"], top=5) if inc
+        else None,
+        "noop_s": round(noop_s, 2) if noop_s is not None else None,
+        "noop_published_identical": noop_identical,
         "full_rebuild_s": round(pipeline_s, 2),
         "headlines_compared": compared,
         "published": run["published"], "blocking_checks_failed": run["checks_failed"],
@@ -461,6 +478,9 @@ def render_markdown(results: dict) -> str:
             lines.append(f"  Incremental run (+{s['incremental_rows']:,} rows, "
                          f"{s['incremental_s']} s against {s['full_rebuild_s']} s for the "
                          f"full build): {s['incremental_stages']}.")
+        if s.get("noop_s") is not None:
+            lines.append(f"  `kyluat run` again with nothing new: {s['noop_s']} s; published "
+                         f"file byte-identical: {s['noop_published_identical']}.")
         if s["blocking_checks_failed"]:
             lines.append(f"  Not published (blocking checks failed, marts read from the working "
                          f"file): {'; '.join(s['blocking_checks_failed'])[:400]}")
@@ -525,6 +545,8 @@ def write_results(results: dict, stem: Path) -> str:
         "incremental_scale": largest["scale"],
         "query_p50_ms": largest["query_p50_ms"], "query_p95_ms": largest["query_p95_ms"],
         "tiny_run_s": results.get("tiny_run_s"),
+        "noop_s": largest.get("noop_s"),
+        "noop_published_identical": largest.get("noop_published_identical"),
     }
     stem.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{stem}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")

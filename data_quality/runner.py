@@ -62,31 +62,30 @@ def data_docs_index(project_dir: Path) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _gx(project_dir: Path | None):
-    """GE and its context, built once per project: loading a file context (a YAML parse of
-    the project) cost more than checking a small relation."""
+    """GE, an in-memory context that validates, and the file-backed project that keeps the
+    results for Data Docs (None: results are not kept); built once per project. Validating
+    through the file-backed context rewrote its YAML and JSON files for every suite."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network calls from checks
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    if project_dir is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
+    memory = gx.get_context(mode="ephemeral")
+    memory.variables.progress_bars = ProgressBarsConfig(globally=False)
+    memory.data_sources.add_pandas("kyluat")
+    kept = None
+    if project_dir is not None:
         project_dir.mkdir(parents=True, exist_ok=True)
-        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return gx, context
+        kept = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    return gx, memory, kept
 
 
 def _batch_definition(context, suite: Suite):
-    source = context.data_sources.add_or_update_pandas("kyluat")
+    source = context.data_sources.get("kyluat")
     try:
-        asset = source.get_asset(suite.name)
+        return source.get_asset(suite.name).get_batch_definition("whole")
     except LookupError:
-        asset = source.add_dataframe_asset(suite.name)
-    try:
-        return asset.get_batch_definition("whole")
-    except (LookupError, KeyError):
-        return asset.add_batch_definition_whole_dataframe("whole")
+        return source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe(
+            "whole")
 
 
 def fetch(db_path: Path, suite: Suite):
@@ -106,32 +105,41 @@ def fetch(db_path: Path, suite: Suite):
 def validate(db_path: Path, suite: Suite, project_dir: Path | None = None) -> Outcome:
     """Run `suite` on the working warehouse; with `project_dir`, keep the result in the GE
     project there (see build_data_docs)."""
-    gx, context = _gx(project_dir)
+    gx, memory, kept = _gx(project_dir)
     frame = fetch(db_path, suite)
     gx_suite = gx.ExpectationSuite(
         name=suite.name,
         expectations=[getattr(gx.expectations, e.type)(**e.kwargs, meta={"index": i})
                       for i, e in enumerate(suite.expectations)])
-    batch_definition = _batch_definition(context, suite)
-    result_format = {"result_format": "COMPLETE"}
-    if project_dir is None:
-        result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-            gx_suite, result_format=result_format)
-    else:
-        gx_suite = context.suites.add_or_update(gx_suite)
-        definition = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(data=batch_definition, suite=gx_suite, name=suite.name))
-        # stored in the project's results store; build_data_docs renders them after the checks
-        result = definition.run(batch_parameters={"dataframe": frame},
-                                result_format=result_format)
+    result = _batch_definition(memory, suite).get_batch(
+        batch_parameters={"dataframe": frame}).validate(
+        gx_suite, result_format={"result_format": "COMPLETE"})
+    if kept is not None:
+        _keep(kept, suite.name, result)
     return Outcome(suite.name, suite.relation, len(frame), len(suite.expectations),
                    _failures(result, suite, frame))
 
 
+def _keep(context, name: str, result) -> None:
+    """Store a validation result where Data Docs renders it from."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+        run_id=RunIdentifier(run_name="kyluat",
+                             run_time=datetime.datetime.now(datetime.UTC)),
+        batch_identifier=name)
+    context.validation_results_store.set(key, result)
+
+
 def build_data_docs(project_dir: Path) -> Path:
     """Render every kept validation result as the static Data Docs site; returns its index."""
-    _, context = _gx(project_dir)
-    context.build_data_docs()
+    _, _, kept = _gx(project_dir)
+    kept.build_data_docs()
     return data_docs_index(project_dir)
 
 
