@@ -4,7 +4,7 @@ For each scale (0.1, 1 and 10 national years by default; `--quick` for 0.1 only)
 
 1. `kyluat generate` writes a SYNTHETIC landing directory; its last month of activities and
    member decisions is held back for step 4;
-2. the whole pipeline (`kyluat.pipeline.run_pipeline`, in a child process on a fresh
+2. the whole pipeline (`orchestration.pipeline.run_pipeline`, in a child process on a fresh
    warehouse, configured like tests/conftest.py `make_workspace`): wall time, peak memory
    (the child and every process it waited for, dbt included), input rows per second, time of
    each Dagster step and of each dbt model (run_results.json);
@@ -105,7 +105,7 @@ def child_pipeline() -> None:
     t0 = time.perf_counter()
     from dagster import DagsterEventType, DagsterInstance
 
-    from kyluat.pipeline import run_pipeline, use_project_instance
+    from orchestration.pipeline import run_pipeline, use_project_instance
 
     use_project_instance()
     import orchestration.definitions  # noqa: F401  (definitions load, timed as start-up)

@@ -31,7 +31,7 @@ from dagster import (
     schedule,
 )
 
-from kyluat.pipeline import JOB_NAME
+from orchestration.job import JOB_NAME
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 

@@ -30,8 +30,8 @@ from dagster import (
 
 from kyluat.config import Settings
 from kyluat.contract import is_in_progress
-from kyluat.pipeline import JOB_NAME
 from kyluat.readers import file_sha256
+from orchestration.job import JOB_NAME
 
 SENSOR_NAME = "landing_files"
 INTERVAL_SECONDS = 30

@@ -53,7 +53,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """The whole pipeline run once on the bundled sample, in a warehouse of its own."""
-    from kyluat.pipeline import run_pipeline
+    from orchestration.pipeline import run_pipeline
 
     monkeypatch = pytest.MonkeyPatch()
     settings = make_workspace(tmp_path_factory.mktemp("sample"), monkeypatch)

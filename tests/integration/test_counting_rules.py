@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from kyluat.pipeline import run_pipeline
+from orchestration.pipeline import run_pipeline
 from tests.conftest import make_workspace, write
 
 pytestmark = pytest.mark.integration

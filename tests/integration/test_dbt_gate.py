@@ -8,7 +8,7 @@ import hashlib
 import duckdb
 import pytest
 
-from kyluat.cli import main
+from orchestration.cli import main
 
 pytestmark = pytest.mark.integration
 

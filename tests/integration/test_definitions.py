@@ -30,11 +30,6 @@ def test_checks_are_blocking():
     assert any(s.blocking for n, s in specs.items() if n.startswith("unique_combination"))
 
 
-def test_job_exists():
-    job = defs.resolve_job_def("refresh_warehouse")
-    assert job.name == "refresh_warehouse"
-
-
 def test_every_dbt_model_is_built_in_one_step_and_nothing_is_partitioned():
     from orchestration.dbt_assets import dbt_models
 

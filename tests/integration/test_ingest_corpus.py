@@ -24,9 +24,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kyluat.cli import main as kyluat_main
 from kyluat.contract import KINDS
 from kyluat.ingest import run_ingest
+from orchestration.cli import main as kyluat_main
 
 pytestmark = pytest.mark.integration
 

@@ -22,9 +22,9 @@ from dagster import (
     build_sensor_context,
 )
 
-from kyluat.pipeline import run_pipeline
 from orchestration.alerts import alert_log_path, run_failure_alerts
 from orchestration.definitions import defs
+from orchestration.pipeline import run_pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
-from kyluat.pipeline import run_pipeline
 from orchestration.dbt_assets import DBT_PROJECT
 from orchestration.partitions import REBUILT_YEARS_TAG
+from orchestration.pipeline import run_pipeline
 from tests.conftest import write
 
 pytestmark = pytest.mark.integration

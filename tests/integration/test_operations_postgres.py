@@ -68,7 +68,7 @@ def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
     from dagster_postgres.schedule_storage import PostgresScheduleStorage
 
-    from kyluat.pipeline import run_pipeline
+    from orchestration.pipeline import run_pipeline
 
     home = tmp_path / "dagster_home"
     home.mkdir()

@@ -8,8 +8,8 @@ import hashlib
 import duckdb
 import pytest
 
-from kyluat.cli import main
-from kyluat.pipeline import run_pipeline
+from orchestration.cli import main
+from orchestration.pipeline import run_pipeline
 from tests.conftest import write
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from kyluat.cli import main
-from kyluat.pipeline import run_pipeline
+from orchestration.cli import main
+from orchestration.pipeline import run_pipeline
 from tests.conftest import (
     PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY,
     PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
@@ -159,7 +159,7 @@ def test_second_run_changes_nothing(sample_copy):
 def test_sql_command_reads_the_published_file(sample_run):
     settings, _ = sample_run
     result = subprocess.run(
-        [sys.executable, "-m", "kyluat.cli", "sql", "--format", "csv",
+        [sys.executable, "-m", "orchestration.cli", "sql", "--format", "csv",
          "select figure_id, status from marts.rpt_published_reconciliation "
          "where figure_id like 'QNM-%' order by 1"],
         capture_output=True, text=True, check=True)

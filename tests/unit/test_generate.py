@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kyluat.cli import main
 from kyluat.config import Settings
 from kyluat.generate import Plan, generate
 from kyluat.submission_check import validate_files
+from orchestration.cli import main
 
 SCALE = 0.01
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from kyluat.config import REPO_ROOT
 
-JOB_NAME = "refresh_warehouse"
-
 
 def use_project_instance() -> None:
     """Default DAGSTER_HOME to the repository (whose dagster.yaml every command uses)."""
@@ -66,6 +64,7 @@ def run_pipeline(instance=None, log_level: str = "WARNING",
     from dagster import AssetCheckSeverity
 
     from orchestration.definitions import defs
+    from orchestration.job import JOB_NAME
     from orchestration.partitions import run_tags
 
     instance = instance or _project_instance()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from data_quality.runner import data_docs_index
 from kyluat.config import Settings
 from kyluat.explain import dbt_failure_sample
-from kyluat.pipeline import RunOutcome
 from kyluat.query import connect_published
+from orchestration.pipeline import RunOutcome
 
 
 def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:

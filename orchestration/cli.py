@@ -29,8 +29,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     changes = what_changed(settings, requested)
     if not changes.any:
         return _nothing_to_do(settings)
-    from kyluat.pipeline import run_pipeline
-    from kyluat.summary import print_run_summary
+    from orchestration.pipeline import run_pipeline
+    from orchestration.summary import print_run_summary
 
     if args.verbose:
         outcome = run_pipeline(log_level="INFO", **options)
