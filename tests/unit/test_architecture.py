@@ -4,6 +4,7 @@ and the library does not reach into the Great Expectations layer either."""
 from __future__ import annotations
 
 import ast
+
 import pytest
 
 from kyluat.config import REPO_ROOT
