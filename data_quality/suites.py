@@ -150,17 +150,21 @@ def raw_member_disciplines() -> Suite:
 
 
 def raw_org_units() -> Suite:
+    """The national tree has about 200,000 unit versions: GE sees a profile per level."""
     return Suite(
         name="raw_org_units",
         asset=("raw", "org_units"),
-        key_columns=("unit_code",),
+        key_columns=("level",),
+        query="""select level, count(*) as versions,
+                        count(*) filter (where unit_code is null or valid_from is null
+                                            or level is null) as incomplete_versions,
+                        count(*) filter (where valid_to <= valid_from) as empty_periods
+                 from raw.org_units group by all""",
         expectations=(
-            *_not_null("unit_code", "valid_from", "level", why="a unit version needs all three"),
+            _between("incomplete_versions", "a unit version needs a code, a start and a level",
+                     max_value=0),
             _in_set("level", LEVELS, "organisation levels"),
-            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
-                        {"column_A": "valid_to", "column_B": "valid_from",
-                         "ignore_row_if": "either_value_is_missing"},
-                        "a unit version ends after it starts"),
+            _between("empty_periods", "a unit version ends after it starts", max_value=0),
         ),
     )
 
@@ -206,10 +210,15 @@ def raw_aggregate_reports() -> Suite:
 
 
 def raw_memberships() -> Suite:
+    """A count per unit and year-end (about 600,000 in ten national years): GE sees the
+    smallest counts of each year."""
     return Suite(
         name="raw_memberships",
         asset=("raw", "memberships"),
-        key_columns=("unit_code", "as_of_date"),
+        key_columns=("as_of_year",),
+        query="""select year(as_of_date) as as_of_year, count(*) as counts,
+                        min(members) as members, min(party_organizations) as party_organizations
+                 from raw.memberships group by all""",
         expectations=(*_at_least_zero("members", "party_organizations"),),
     )
 
@@ -321,38 +330,53 @@ def fct_activity_profile() -> Suite:
 
 
 def dim_org_unit() -> Suite:
+    """A row per unit version (about 200,000 nationally): GE sees a profile per level."""
     return Suite(
         name="dim_org_unit",
         asset=("marts", "dim_org_unit"),
-        key_columns=("unit_code", "valid_from"),
+        key_columns=("level",),
+        query="""select level, count(*) as versions,
+                        count(*) - count(distinct (unit_code, valid_from)) as duplicate_versions,
+                        count(*) filter (where valid_to is null or valid_to <= valid_from)
+                            as empty_periods
+                 from marts.dim_org_unit group by all""",
         expectations=(
-            Expectation("ExpectCompoundColumnsToBeUnique",
-                        {"column_list": ["unit_code", "valid_from"]},
-                        "one row per unit version"),
+            _between("duplicate_versions", "one row per unit version", max_value=0),
             _in_set("level", LEVELS, "organisation levels"),
-            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
-                        {"column_A": "valid_to", "column_B": "valid_from"},
-                        "a unit version ends after it starts"),
+            _between("empty_periods", "a unit version ends after it starts", max_value=0),
         ),
     )
 
 
+UNIT_YEAR_BOUNDED = ("members_disciplined_per_1000", "committee_member_share",
+                     "expulsion_share", "corruption_share")
+
+
 def mart_discipline_unit_year() -> Suite:
+    """A row per unit and year (a quarter of a million nationally): GE sees, per structure and
+    year, the smallest and the largest rate and shares, and how many rows count more persons
+    than member-decisions."""
+    profile = " union all ".join(
+        f"select structure, decision_year, '{agg}' as bound, "
+        + ", ".join(f"{agg}({c}) as {c}" for c in UNIT_YEAR_BOUNDED)
+        + ", count(*) filter (where distinct_members_disciplined > members_disciplined)"
+          " as more_persons_than_decisions"
+          " from marts.mart_discipline_unit_year group by all"
+        for agg in ("min", "max"))
     return Suite(
         name="mart_discipline_unit_year",
         asset=("marts", "mart_discipline_unit_year"),
-        key_columns=("structure", "unit_code", "decision_year"),
+        key_columns=("structure", "decision_year", "bound"),
+        query=profile,
         expectations=(
             _in_set("structure", ["as_of", "current"], "the two roll-up structures"),
             _between("members_disciplined_per_1000",
                      "a rate per 1,000 members lies between 0 and 1,000; above means a wrong "
                      "membership denominator", min_value=0, max_value=1000),
             *(_between(c, "a share lies between 0 and 1", min_value=0, max_value=1)
-              for c in ("committee_member_share", "expulsion_share", "corruption_share")),
-            Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
-                        {"column_A": "members_disciplined",
-                         "column_B": "distinct_members_disciplined", "or_equal": True},
-                        "there are never more persons than member-decisions"),
+              for c in UNIT_YEAR_BOUNDED[1:]),
+            _between("more_persons_than_decisions",
+                     "there are never more persons than member-decisions", max_value=0),
         ),
     )
 
@@ -409,12 +433,14 @@ def bridge_member_discipline_violation() -> Suite:
     return Suite(
         name="bridge_member_discipline_violation",
         asset=("marts", "bridge_member_discipline_violation"),
-        key_columns=("deciding_unit_code", "decision_ref", "violation_category"),
-        query="""select deciding_unit_code, decision_ref, violation_category
-                 from marts.bridge_member_discipline_violation""",
+        key_columns=("violation_category",),
+        query="""select violation_category, count(*) as pairs,
+                        count(*) filter (where deciding_unit_code is null
+                                            or decision_ref is null) as missing_decision
+                 from marts.bridge_member_discipline_violation group by all""",
         expectations=(
-            *_not_null("deciding_unit_code", "decision_ref", "violation_category",
-                       why="every bridge row names a decision and a category"),
+            _between("missing_decision", "every bridge row names a decision", max_value=0),
+            *_not_null("violation_category", why="every bridge row names a category"),
             _in_set("violation_category", VIOLATION_CATEGORIES, "violation category vocabulary"),
         ),
     )
@@ -478,12 +504,15 @@ def histories() -> Suite:
     return Suite(
         name="histories",
         asset=("marts", "fct_member_discipline_history"),
-        key_columns=("source", "decision_ref"),
-        query="""select 'member' as source, decision_ref, version_number, status, is_current
-                 from marts.fct_member_discipline_history
-                 union all
-                 select 'organization', decision_ref, version_number, status, is_current
-                 from marts.fct_org_discipline_history""",
+        key_columns=("source", "status", "is_current"),
+        query="""select source, status, is_current, count(*) as versions,
+                        min(version_number) as version_number
+                 from (select 'member' as source, version_number, status, is_current
+                       from marts.fct_member_discipline_history
+                       union all
+                       select 'organization', version_number, status, is_current
+                       from marts.fct_org_discipline_history)
+                 group by all""",
         expectations=(
             _between("version_number", "versions are numbered from 1", min_value=1),
             _in_set("status", STATUSES, "status vocabulary"),
