@@ -71,8 +71,9 @@ LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _r
 # of the machine's memory; past this limit it spills to its temp directory instead.
 MEMORY_LIMIT = "1GB"
 
-# Input read and checked at once, at most: bounds a batch's share of MEMORY_LIMIT.
-BATCH_BYTES = 128 << 20
+# Input read and checked at once, at most. Past about 200,000 rows a check spills out of
+# MEMORY_LIMIT and takes longer per row; below, the fixed cost of a check shows again.
+BATCH_BYTES = 32 << 20
 
 # The current version of each unit (the latest revision of each unit version).
 CURRENT_UNITS_SQL = """
@@ -180,7 +181,10 @@ class Loader:
     def _staged_checked(self) -> str:
         """Scratch table `checked` written to a file; returns the relation that reads it."""
         path = sql_text(str(self.staging / "checked.parquet"))
-        self.scratch.execute(f"copy checked to {path} (format parquet)")
+        # Only quarantined rows keep their submitted values: writing them for every row cost
+        # more than the rest of the file.
+        self.scratch.execute(f"copy (select * replace (case when len(_errors) > 0 then _raw end "
+                             f"as _raw) from checked) to {path} (format parquet)")
         return f"read_parquet({path})"
 
     def refresh_units(self, kind: Kind) -> None:
@@ -257,12 +261,13 @@ class Loader:
             self.load_file(file, kind, file_id)
         for layout, group in groups.items():
             batch: list[tuple[LandingFile, int]] = []
-            for item in group:
-                if batch and sum(f.size_bytes for f, _ in batch) + item[0].size_bytes \
-                        > BATCH_BYTES:
+            size = 0
+            for file, file_id in group:
+                if batch and size + file.size_bytes > BATCH_BYTES:
                     self.load_batch(kind, layout, batch)
-                    batch = []
-                batch.append(item)
+                    batch, size = [], 0
+                batch.append((file, file_id))
+                size += file.size_bytes
             self.load_batch(kind, layout, batch)
 
     def load_batch(self, kind: Kind, layout: BatchLayout,
