@@ -155,10 +155,10 @@ def scratch_database(warehouse_dir: Path) -> Iterator[tuple[duckdb.DuckDBPyConne
 
 
 class Loader:
-    """Loads one run's files: each file is read and checked on `scratch` (autocommit, so the
-    temp tables of a file are freed as soon as the next file replaces them), and its checked
-    rows are written in the run's transaction on `con`, read from a Parquet file in
-    `staging`."""
+    """Loads one run's files: each file, or batch of files of one layout, is read and checked
+    on `scratch` (autocommit, so its temp tables are freed as soon as the next one replaces
+    them), and its checked rows are written in the run's transaction on `con`, read from a
+    Parquet file in `staging`."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
                  staging: Path, run_id: str, key: bytes):

@@ -1,4 +1,4 @@
-"""Contract checks (CONTRACT §2, §4, §5) as one SQL statement over a whole file.
+"""Contract checks (CONTRACT §2, §4, §5) as one SQL statement over whole files.
 
 Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column) and
 temp table `known_units` (unit_code, valid_from, valid_to). Output: temp table `checked`
