@@ -27,9 +27,12 @@ from kyluat.config import Settings
 from kyluat.contract import KINDS, ColumnType, Kind
 from kyluat.pseudonym import pseudonym_key
 from kyluat.readers import (
+    BatchLayout,
     FileRejected,
     LandingFile,
+    batch_layout,
     discover,
+    read_batch_into_src,
     read_into_src,
     sql_text,
     workbook_kinds,
@@ -70,6 +73,10 @@ LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _r
 # Per DuckDB database (a run opens two: the warehouse and the scratch). DuckDB's default is 80%
 # of the machine's memory; past this limit it spills to its temp directory instead.
 MEMORY_LIMIT = "1GB"
+
+# Input read and checked at once, at most. Past about 200,000 rows a check spills out of
+# MEMORY_LIMIT and takes longer per row; below, the fixed cost of a check shows again.
+BATCH_BYTES = 32 << 20
 
 # The current version of each unit (the latest revision of each unit version).
 CURRENT_UNITS_SQL = """
@@ -151,10 +158,10 @@ def scratch_database(warehouse_dir: Path) -> Iterator[tuple[duckdb.DuckDBPyConne
 
 
 class Loader:
-    """Loads one run's files: each file is read and checked on `scratch` (autocommit, so the
-    temp tables of a file are freed as soon as the next file replaces them), and its checked
-    rows are written in the run's transaction on `con`, read from a Parquet file in
-    `staging`."""
+    """Loads one run's files: each file, or batch of files of one layout, is read and checked
+    on `scratch` (autocommit, so its temp tables are freed as soon as the next one replaces
+    them), and its checked rows are written in the run's transaction on `con`, read from a
+    Parquet file in `staging`."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
                  staging: Path, run_id: str, key: bytes):
@@ -177,7 +184,10 @@ class Loader:
     def _staged_checked(self) -> str:
         """Scratch table `checked` written to a file; returns the relation that reads it."""
         path = sql_text(str(self.staging / "checked.parquet"))
-        self.scratch.execute(f"copy checked to {path} (format parquet)")
+        # Only quarantined rows keep their submitted values: writing them for every row cost
+        # more than the rest of the file.
+        self.scratch.execute(f"copy (select * replace (case when len(_errors) > 0 then _raw end "
+                             f"as _raw) from checked) to {path} (format parquet)")
         return f"read_parquet({path})"
 
     def refresh_units(self, kind: Kind) -> None:
@@ -202,16 +212,24 @@ class Loader:
 
     # -- registry ---------------------------------------------------------------------------
     def register(self, file: LandingFile, kind: str | None, status: str,
-                 first_error: str | None = None) -> int:
+                 first_error: str | None = None, file_id: int | None = None) -> int:
+        """A registry row; `file_id` when one was reserved, else the next of the sequence."""
         return self.con.execute("""
             insert into audit.file_registry
-            values (nextval('audit.file_id_seq'), ?, ?, ?, ?, ?, now(), ?, 0, 0, 0, ?, ?)
+            values (coalesce(?, nextval('audit.file_id_seq')), ?, ?, ?, ?, ?, now(), ?, 0, 0, 0,
+                    ?, ?)
             returning file_id
-        """, [file.relative_path, kind, file.format, file.size_bytes, file.sha256, self.run_id,
-              first_error, status]).fetchone()[0]
+        """, [file_id, file.relative_path, kind, file.format, file.size_bytes, file.sha256,
+              self.run_id, first_error, status]).fetchone()[0]
 
-    def reject_file(self, file: LandingFile, kind: str | None, reason: str) -> None:
-        file_id = self.register(file, kind, "rejected", reason)
+    def reserve_ids(self, count: int) -> list[int]:
+        """File ids in plan order, whatever order the files are then read in."""
+        return sorted(i for (i,) in self.con.execute(
+            "select nextval('audit.file_id_seq') from range(?)", [count]).fetchall())
+
+    def reject_file(self, file: LandingFile, kind: str | None, reason: str,
+                    file_id: int | None = None) -> None:
+        file_id = self.register(file, kind, "rejected", reason, file_id)
         self.con.execute("""
             insert into audit.quarantine values (?, ?, null, null, ?, false, now(), ?, null, null)
         """, [file_id, kind, reason, self.run_id])
@@ -231,13 +249,73 @@ class Loader:
         """, [kind.name, self.run_id]).fetchone()[0]
         return accepted, rejected
 
-    def load_file(self, file: LandingFile, kind: Kind) -> None:
+    def load_kind(self, kind: Kind, files: list[LandingFile]) -> None:
+        """Files of one layout are read and checked together, in batches of at most
+        BATCH_BYTES; the others one by one."""
+        ids = self.reserve_ids(len(files))
+        if kind.name == "org_units":  # each file is checked against the units of the earlier ones
+            for file, file_id in zip(files, ids, strict=True):
+                self.load_file(file, kind, file_id)
+            return
+        groups: dict[BatchLayout | None, list[tuple[LandingFile, int]]] = defaultdict(list)
+        for file, file_id in zip(files, ids, strict=True):
+            groups[batch_layout(self.scratch, file)].append((file, file_id))
+        for file, file_id in groups.pop(None, []):
+            self.load_file(file, kind, file_id)
+        for layout, group in groups.items():
+            batch: list[tuple[LandingFile, int]] = []
+            size = 0
+            for file, file_id in group:
+                if batch and size + file.size_bytes > BATCH_BYTES:
+                    self.load_batch(kind, layout, batch)
+                    batch, size = [], 0
+                batch.append((file, file_id))
+                size += file.size_bytes
+            self.load_batch(kind, layout, batch)
+
+    def load_batch(self, kind: Kind, layout: BatchLayout,
+                   batch: list[tuple[LandingFile, int]]) -> None:
+        files, ids = [f for f, _ in batch], [i for _, i in batch]
+        if len(batch) == 1:
+            self.load_file(files[0], kind, ids[0])
+            return
+        try:
+            read_batch_into_src(self.scratch, files, ids, layout, kind.name)
+        except (duckdb.Error, FileRejected) as exc:
+            log.info("%d %s files read one by one: %s", len(batch), kind.name,
+                     str(exc).splitlines()[0])
+            for file, file_id in batch:
+                self.load_file(file, kind, file_id)
+            return
+        for file, file_id in batch:
+            self.register(file, kind.name, "loaded", file_id=file_id)
+        self.refresh_units(kind)
+        check_src(self.scratch, kind, self.key)
+        self.store_checked(kind)
+        counts = dict.fromkeys(ids, (0, 0)) | {
+            file_id: (accepted, rejected) for file_id, accepted, rejected in self.scratch.execute(
+                "select _file_id, count(*) filter (where len(_errors) = 0), "
+                "count(*) filter (where len(_errors) > 0) from checked group by _file_id"
+            ).fetchall()}
+        for file, file_id in batch:
+            self._count_file(file, kind, *counts[file_id])
+
+    def _count_file(self, file: LandingFile, kind: Kind, accepted: int, quarantined: int) -> None:
+        counts = self.summary.kinds[kind.name]
+        counts.files += 1
+        counts.accepted += accepted
+        counts.quarantined += quarantined
+        self.summary.files_new += 1
+        log.info("%s: %d rows accepted, %d quarantined", file.relative_path, accepted,
+                 quarantined)
+
+    def load_file(self, file: LandingFile, kind: Kind, file_id: int) -> None:
         try:
             read = read_into_src(self.scratch, file, kind.name)
         except FileRejected as exc:
-            self.reject_file(file, kind.name, str(exc))
+            self.reject_file(file, kind.name, str(exc), file_id)
             return
-        file_id = self.register(file, kind.name, "loaded")
+        self.register(file, kind.name, "loaded", file_id=file_id)
         self.scratch.execute("create or replace temp table src as "
                              "select ?::bigint as _file_id, * from src", [file_id])
         self.refresh_units(kind)
@@ -251,13 +329,7 @@ class Loader:
                 insert into audit.quarantine
                 values (?, ?, ?, json_object('line', ?), ?, false, now(), ?, null, null)
             """, [file_id, kind.name, row, shown, reason, self.run_id])
-        counts = self.summary.kinds[kind.name]
-        counts.files += 1
-        counts.accepted += accepted
-        counts.quarantined += rejected + len(read.parse_rejects)
-        self.summary.files_new += 1
-        log.info("%s: %d rows accepted, %d quarantined", file.relative_path, accepted,
-                 rejected + len(read.parse_rejects))
+        self._count_file(file, kind, accepted, rejected + len(read.parse_rejects))
 
     def revalidate(self, kind: Kind) -> None:
         """Check quarantined rows again: a unit or an alias may have arrived since."""
@@ -368,8 +440,7 @@ def _load_landing(settings: Settings, loader: Loader) -> None:
     plan = _plan(files, loader.con, loader)
     for kind in KINDS.values():
         loader.revalidate(kind)
-        for file in plan.get(kind.name, []):
-            loader.load_file(file, kind)
+        loader.load_kind(kind, plan.get(kind.name, []))
     _update_registry(loader.con, first_new_id)
 
 

@@ -115,8 +115,15 @@ def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) 
 
 
 def _rename_to_contract(con, kind: str, result: SourceRead) -> None:
-    columns = {c.name for c in KINDS[kind].columns}
     headers = [r[0] for r in con.execute("describe src_raw").fetchall() if r[0] != "_row_number"]
+    select = contract_select(kind, headers, result)
+    con.execute(f"create or replace temp table src as select _row_number, {select} from src_raw")
+
+
+def contract_select(kind: str, headers: list[str], result: SourceRead) -> str:
+    """Select list of one VARCHAR column per contract column from a file's `headers`; raises
+    FileRejected when the header cannot be mapped."""
+    columns = {c.name for c in KINDS[kind].columns}
     chosen: dict[str, str] = {}
     for header in headers:
         canonical = canonical_header(kind, header, columns)
@@ -139,8 +146,7 @@ def _rename_to_contract(con, kind: str, result: SourceRead) -> None:
     select = ", ".join(f'"{src.replace(chr(34), chr(34) * 2)}"::varchar as {dst}'
                        for dst, src in chosen.items())
     missing = ", ".join(f"null::varchar as {c}" for c in sorted(columns - chosen.keys()))
-    con.execute(f"create or replace temp table src as select _row_number, {select}"
-                f"{', ' + missing if missing else ''} from src_raw")
+    return select + (", " + missing if missing else "")
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -170,6 +176,13 @@ def _utf8_copy(path: Path) -> Path | None:
     return Path(handle.name)
 
 
+_CSV_OPTIONS = """header = true, delim = ?, quote = '"', escape = '"', auto_detect = false"""
+
+
+def _varchar_columns(names) -> str:
+    return "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
+
+
 def _read_header(path: Path) -> tuple[str, list[str]]:
     """Delimiter and column names from the header row (the only line read in Python)."""
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
@@ -194,11 +207,9 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
         delimiter, names = _read_header(path)
         # Columns come from the header, so nothing is sniffed: a sniffer gives up on a file
         # whose last quoted value is never closed, instead of saying where.
-        columns = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
         con.execute(f"""
             create or replace temp table src_raw as
-            select * from read_csv(?, header = true, delim = ?, quote = '"', escape = '"',
-                                   auto_detect = false, columns = {columns},
+            select * from read_csv(?, {_CSV_OPTIONS}, columns = {_varchar_columns(names)},
                                    store_rejects = true, rejects_scan = 'csv_rejects_scan',
                                    rejects_table = 'csv_rejects_errors')
         """, [str(path), delimiter])
@@ -262,22 +273,108 @@ def _number_rows(con, first: int) -> None:
 
 # --- JSON / NDJSON -----------------------------------------------------------------------
 
+_JSON_LAYOUTS = {"json": "array", "ndjson": "newline_delimited"}
+
+
+def _json_keys(con, path: Path, layout: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "describe select * from read_json(?, format = ?, sample_size = -1)",
+        [str(path), layout]).fetchall()]
+
+
 def _read_json(con, file: LandingFile, kind: str, result: SourceRead) -> None:
-    layout = "array" if file.format == "json" else "newline_delimited"
+    layout = _JSON_LAYOUTS[file.format]
     try:
-        keys = [r[0] for r in con.execute(
-            "describe select * from read_json(?, format = ?, sample_size = -1)",
-            [str(file.path), layout]).fetchall()]
-        columns = "{" + ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
-                                  for k in keys) + "}"
+        keys = _json_keys(con, file.path, layout)
         con.execute(f"create or replace temp table src_raw as "
-                    f"select * from read_json(?, format = ?, columns = {columns})",
+                    f"select * from read_json(?, format = ?, columns = {_varchar_columns(keys)})",
                     [str(file.path), layout])
         _number_rows(con, first=1)
     except duckdb.Error as exc:
         expected = "an array of objects" if layout == "array" else "one object per line"
         raise FileRejected(f"not readable as JSON ({expected}): "
                            f"{_first_line(exc, file.path, file)}") from exc
+
+
+# --- several files at once ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchLayout:
+    """Files of one layout are read by one statement: same format and the same header."""
+    format: str
+    delimiter: str | None  # CSV only
+    headers: tuple[str, ...]
+
+
+_FILE_COLUMN = "_kyluat_file"
+
+
+def batch_layout(con: duckdb.DuckDBPyConnection, file: LandingFile) -> BatchLayout | None:
+    """The layout of a file that a multi-file read gives exactly as `read_into_src` would;
+    None for a file to read alone (its reader's own checks, fallbacks and messages)."""
+    if file.size_bytes == 0:
+        return None
+    if file.format == "csv":
+        return _csv_layout(file.path)
+    if file.format in _JSON_LAYOUTS:
+        try:
+            keys = _json_keys(con, file.path, _JSON_LAYOUTS[file.format])
+        except duckdb.Error:
+            return None
+        return BatchLayout(file.format, None, tuple(keys))
+    return None
+
+
+def _csv_layout(path: Path) -> BatchLayout | None:
+    """Only UTF-8 files without a single quote character: reading five files or more, DuckDB
+    1.5.5 drops the error of a quoted value left open at the end of a file, so a truncated
+    file would load instead of being rejected."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                if b'"' in chunk:
+                    return None
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        delimiter, names = _read_header(path)
+    except (UnicodeDecodeError, FileRejected):
+        return None
+    return BatchLayout("csv", delimiter, tuple(names))
+
+
+def read_batch_into_src(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
+                        file_ids: list[int], layout: BatchLayout, kind: str) -> None:
+    """Temp table `src` of `read_into_src`, with `_file_id`, for files of one layout, in one
+    read. Raises duckdb.Error or FileRejected when any of them would not read cleanly alone
+    (no reader rejects are kept: a bad row fails the read): read each of them alone then."""
+    paths = [str(f.path) for f in files]
+    columns = _varchar_columns(layout.headers)
+    if layout.format == "csv":
+        relation = f"read_csv(?, {_CSV_OPTIONS}, columns = {columns}"
+        params, first = [paths, layout.delimiter], 2
+    else:
+        relation = f"read_json(?, format = ?, columns = {columns}"
+        params, first = [paths, _JSON_LAYOUTS[layout.format]], 1
+    select = contract_select(kind, list(layout.headers), SourceRead())
+    try:
+        con.execute(f"create or replace temp table batch_raw as select * from "
+                    f"{relation}, filename = '{_FILE_COLUMN}')", params)
+        # Each file's rows are contiguous in file order (insertion order is preserved), so a
+        # row's number is its distance from the first row of its file.
+        con.execute(f"""
+            create or replace temp table src as
+            with files as (
+                select f.path, f._file_id, min(b.rowid) as first
+                from (select unnest(?::varchar[]) as path, unnest(?::bigint[]) as _file_id) f
+                join batch_raw b on b.{_FILE_COLUMN} = f.path
+                group by all
+            )
+            select files._file_id, b.rowid - files.first + {first} as _row_number, {select}
+            from batch_raw b join files on b.{_FILE_COLUMN} = files.path
+        """, [paths, file_ids])
+    finally:
+        con.execute("drop table if exists batch_raw")
 
 
 # --- XLSX --------------------------------------------------------------------------------

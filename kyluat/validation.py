@@ -1,4 +1,4 @@
-"""Contract checks (CONTRACT §2, §4, §5) as one SQL statement over a whole file.
+"""Contract checks (CONTRACT §2, §4, §5) as one SQL statement over whole files.
 
 Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column) and
 temp table `known_units` (unit_code, valid_from, valid_to). Output: temp table `checked`
@@ -279,6 +279,12 @@ class _Builder:
                                 if c.type is T.MEMBER_ID) or "false"
         identity = keys + ([kind.vintage_column] if kind.vintage_column else [])
         key_list = ", ".join(["t._file_id"] + [f"t.{k}" for k in identity])
+        # Duplicates by aggregate and join, not a window: a window sorts every column of
+        # every row; the join's other side holds only the keys that repeat. (A null vintage
+        # is a vintage of its own, as in a partition.)
+        same_identity = " and ".join(
+            [f"t.{k} = f.{k}" for k in ["_file_id", *keys]]
+            + [f"t.{v} is not distinct from f.{v}" for v in identity[len(keys):]])
         errors = ",\n                ".join(self.errors)
         # Each date is parsed and each vocabulary value folded once, in `parsed`: inlined at
         # every use they make a statement that takes longer to plan than a small file to check.
@@ -324,12 +330,15 @@ class _Builder:
                 {unfixable} as _unfixable
             from parsed n{''.join(self.unit_joins)}{vocab_joins}
         )
+        , firsts as (
+            select {key_list}, min(t._row_number) as _first_row from typed t
+            where {' and '.join(f't.{k} is not null' for k in keys)}
+            group by all having count(*) > 1
+        )
         select t.*,
-            case when {' and '.join(f't.{k} is not null' for k in keys)}
-                 and row_number() over (partition by {key_list} order by t._row_number) > 1
-            then 'duplicate of row ' || min(t._row_number) over (partition by {key_list})
+            case when t._row_number > f._first_row then 'duplicate of row ' || f._first_row
                  || ' (same business key: {key_names})' end as _duplicate_reason
-        from typed t
+        from typed t left join firsts f on {same_identity}
         """
 
 

@@ -226,6 +226,101 @@ def test_formula_member_id_is_never_released(workspace):
     assert counts(workspace)[1]["member_disciplines"] == 0
 
 
+# --- files read together --------------------------------------------------------------------
+
+def outcome(settings) -> list:
+    """Registry, quarantine and raw rows, by file id and row number."""
+    with connect(settings) as con:
+        return [con.execute(query).fetchall() for query in (
+            "select file_id, path, status, row_count, accepted_count, rejected_count, "
+            "first_error from audit.file_registry order by file_id",
+            "select file_id, row_number, reason, retryable, raw_values::varchar "
+            "from audit.quarantine order by all",
+            "select * exclude (_loaded_at) from raw.member_disciplines order by all")]
+
+
+def together_and_alone(workspace, monkeypatch, tmp_path, landing) -> tuple[list, list[str]]:
+    """The outcome of one run on `landing` and the kinds of the checks it ran; asserts that
+    a run reading every file alone has the same outcome."""
+    from kyluat import ingest
+    from tests.conftest import make_workspace
+
+    checks: list[str] = []
+    check_src = ingest.check_src
+
+    def counted(con, kind, *args, **kwargs):
+        checks.append(kind.name)
+        return check_src(con, kind, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "check_src", counted)
+    landing(workspace)
+    run_ingest(workspace)
+    together, together_checks = outcome(workspace), list(checks)
+    alone = make_workspace(tmp_path / "alone", monkeypatch)
+    monkeypatch.setattr(ingest, "BATCH_BYTES", 0)
+    landing(alone)
+    run_ingest(alone)
+    assert outcome(alone) == together
+    return together, together_checks
+
+
+def good_files(settings, count: int) -> None:
+    """`count` member_disciplines files of one header; 0_good.csv has a key twice, and every
+    file has the keys of the others (a duplicate only within a file)."""
+    with_base(settings)
+    for f in range(count):
+        write(settings.landing_dir / f"member_disciplines/{f}_good.csv", MD_HEADER
+              + decision("1-QĐ", "DV1", "Nguyễn Văn A") + decision(f"{f}-2-QĐ", f"DV{f}2", "B")
+              + (decision("1-QĐ", "DV1", "Nguyễn Văn A", form="warning") if f == 0 else ""))
+
+
+def test_files_of_one_header_are_checked_together_as_each_alone(workspace, monkeypatch,
+                                                                tmp_path):
+    """Six files of one header are read and checked at once, with the file ids, row numbers,
+    duplicates (within a file only) and counts of reading each alone. A seventh of the same
+    header, cut inside a quoted value, is read alone and rejected: in a read of five files or
+    more DuckDB would drop that error and load the file."""
+    def landing(settings):
+        good_files(settings, 6)
+        write(settings.landing_dir / "member_disciplines/7_truncated.csv", MD_HEADER
+              + decision("7-QĐ", "DV7", "C") + 'QNM-D01,"8-QĐ,DV8,Lê Văn D,inspection_committee')
+
+    (registry, quarantine, raw), checks = together_and_alone(workspace, monkeypatch, tmp_path,
+                                                             landing)
+    assert checks == ["org_units", "member_disciplines"]
+    assert [r[1:6] for r in registry] == [
+        (BASE, "loaded", 10, 10, 0),
+        ("member_disciplines/0_good.csv", "partially_loaded", 3, 2, 1),
+        *[(f"member_disciplines/{f}_good.csv", "loaded", 2, 2, 0) for f in range(1, 6)],
+        ("member_disciplines/7_truncated.csv", "rejected", 0, 0, 0)]
+    assert [(r, reason.split(" (")[0], retryable) for _, r, reason, retryable, _ in quarantine
+            ] == [(4, "duplicate of row 2", False),
+                  (None, "row 3: a quoted value is never closed", False)]
+    assert len(raw) == 12
+    assert sorted({(row[-3], row[-2]) for row in raw}) == [
+        (file_id, n) for file_id in range(2, 8) for n in (2, 3)]
+
+
+def test_a_bad_row_in_a_batch_costs_no_other_file_its_rows(workspace, monkeypatch, tmp_path):
+    """A file with a short row fails the read of its batch: every file of the batch is then
+    read alone, so the good ones load and the short row alone is quarantined, with the
+    reason and row number of reading it alone."""
+    def landing(settings):
+        good_files(settings, 5)
+        write(settings.landing_dir / "member_disciplines/3_short_row.csv", MD_HEADER
+              + decision("7-QĐ", "DV7", "C") + "QNM-D01,8-QĐ,DV8\n" + decision("9-QĐ", "DV9", "E"))
+
+    (registry, quarantine, raw), _ = together_and_alone(workspace, monkeypatch, tmp_path,
+                                                        landing)
+    short = next(r for r in registry if r[1].endswith("short_row.csv"))
+    assert short[2:6] == ("partially_loaded", 3, 2, 1)
+    assert [(file_id, r, reason) for file_id, r, reason, *_ in quarantine if r == 3] == [
+        (short[0], 3, "the row does not match the header: Expected Number of Columns: 15 "
+                      "Found: 3")]
+    assert sum(r[4] for r in registry) == 10 + 2 + 2 * 5
+    assert len(raw) == 2 + 2 * 5
+
+
 # --- pseudonymisation ------------------------------------------------------------------------
 
 PEOPLE = {"DV900000001": "Nguyễn Thị Thu Khánh", "DV900000002": "Alăng Văn Hoa",
