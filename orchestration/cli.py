@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -15,15 +14,11 @@ from kyluat.contract import KINDS
 
 def _cmd_run(args: argparse.Namespace) -> int:
     args.verbose = getattr(args, "verbose", False)
-    # The pipeline's resources read these, so flags and env vars mean the same thing.
-    if args.landing:
-        os.environ["KYLUAT_LANDING_DIR"] = str(Path(args.landing).resolve())
-    if args.warehouse:
-        os.environ["KYLUAT_WAREHOUSE_DIR"] = str(Path(args.warehouse).resolve())
     from kyluat.changes import what_changed
 
-    settings = Settings.from_env()
-    options = {"years": args.years, "full_refresh": args.full_refresh}
+    # Flags override the KYLUAT_* variables; the run gets them as its resource's configuration.
+    settings = Settings.from_env(args.landing, args.warehouse)
+    options = {"settings": settings, "years": args.years, "full_refresh": args.full_refresh}
     requested = ("a full refresh" if args.full_refresh else
                  f"a backfill of {args.years[0]}:{args.years[1]}" if args.years else None)
     changes = what_changed(settings, requested)
@@ -69,10 +64,9 @@ def _year_range(text: str) -> tuple[int, int]:
 def _cmd_sql(args: argparse.Namespace) -> int:
     from kyluat.query import run_query
 
-    if args.warehouse:
-        os.environ["KYLUAT_WAREHOUSE_DIR"] = str(Path(args.warehouse).resolve())
     query = args.query if args.query else sys.stdin.read()
-    return run_query(Settings.from_env().published_db, query, args.format)
+    return run_query(Settings.from_env(warehouse_dir=args.warehouse).published_db, query,
+                     args.format)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kyluat.config import REPO_ROOT
+from kyluat.config import REPO_ROOT, Settings
 
 
 def use_project_instance() -> None:
@@ -58,8 +58,10 @@ def _project_instance():
     return instance
 
 
-def run_pipeline(instance=None, log_level: str = "WARNING",
+def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings | None = None,
                  years: tuple[int, int] | None = None, full_refresh: bool = False) -> RunOutcome:
+    """Run the job once; `settings` (landing and warehouse folders) configure its warehouse
+    resource, which otherwise reads the KYLUAT_* variables."""
     use_project_instance()
     from dagster import AssetCheckSeverity
 
@@ -69,8 +71,13 @@ def run_pipeline(instance=None, log_level: str = "WARNING",
 
     instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
-    quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if settings is not None:
+        run_config["resources"] = {"warehouse": {"config": {
+            "landing_dir": str(settings.landing_dir),
+            "warehouse_dir": str(settings.warehouse_dir)}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    run_config=run_config,
                                     tags=run_tags(years, full_refresh))
     materializations = {e.asset_key.to_user_string(): e.materialization
                         for e in result.get_asset_materialization_events()}
