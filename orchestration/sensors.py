@@ -28,9 +28,8 @@ from dagster import (
     sensor,
 )
 
+from kyluat.changes import hash_landing
 from kyluat.config import Settings
-from kyluat.contract import is_in_progress
-from kyluat.readers import file_sha256
 from orchestration.job import JOB_NAME
 
 SENSOR_NAME = "landing_files"
@@ -54,34 +53,11 @@ class LandingCursor:
                           separators=(",", ":"), sort_keys=True)
 
 
-def finished_files(landing_dir: Path) -> list[tuple[str, Path]]:
-    """(path relative to the landing directory, path) of every finished file, sorted."""
-    if not landing_dir.is_dir():
-        return []
-    found = []
-    for path in landing_dir.rglob("*"):
-        relative = path.relative_to(landing_dir)
-        if any(is_in_progress(part) for part in relative.parts) or not path.is_file():
-            continue
-        found.append((relative.as_posix(), path))
-    return sorted(found)
-
-
 def scan(landing_dir: Path, cursor: LandingCursor) -> tuple[list[tuple[str, str]], LandingCursor]:
     """New contents [(relative path, sha256)] and the cursor that remembers them."""
-    files: dict[str, list] = {}
+    files = hash_landing(landing_dir, cursor.files)
     new: dict[str, str] = {}  # sha256 -> first path it was found under
-    for relative, path in finished_files(landing_dir):
-        try:
-            stat = path.stat()
-            known = cursor.files.get(relative)
-            if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
-                sha = known[2]
-            else:
-                sha = file_sha256(path)
-        except FileNotFoundError:  # deleted or renamed while we looked
-            continue
-        files[relative] = [stat.st_size, stat.st_mtime_ns, sha]
+    for relative, (_, _, sha) in files.items():
         if sha not in cursor.seen and sha not in new:
             new[sha] = relative
     found = sorted((relative, sha) for sha, relative in new.items())
