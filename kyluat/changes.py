@@ -8,9 +8,9 @@ A run has work when any of these holds:
 - there is no published file, or it cannot be opened;
 - the run asks for it: a backfill's years or a full refresh.
 
-Files are hashed again only when their size or modification time changed: the hashes of the
-last look are kept in `<warehouse>/.landing_index.json` (a cache; without it every file is
-hashed).
+Which entries of the landing folder count is kyluat/landing.py's to say. Files are hashed
+again only when their size or modification time changed: the hashes of the last look are
+kept in `<warehouse>/.landing_index.json` (a cache; without it every file is hashed).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat.config import REPO_ROOT, Settings
-from kyluat.contract import is_in_progress
-from kyluat.readers import file_sha256
+from kyluat.landing import hash_landing
 
 INDEX_NAME = ".landing_index.json"
 
@@ -61,39 +60,6 @@ class Changes:
         if self.requested:
             parts.append(self.requested)
         return "; ".join(parts) or "nothing new since the last publication"
-
-
-def finished_files(landing_dir: Path) -> list[tuple[str, Path]]:
-    """(path relative to the landing directory, path) of every finished file, sorted; an
-    upload in progress (a part of its path starts with `.` or `~$`, or ends with `.tmp` or
-    `.part`) is not finished."""
-    if not landing_dir.is_dir():
-        return []
-    found = []
-    for path in landing_dir.rglob("*"):
-        relative = path.relative_to(landing_dir)
-        if any(is_in_progress(part) for part in relative.parts) or not path.is_file():
-            continue
-        found.append((relative.as_posix(), path))
-    return sorted(found)
-
-
-def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:
-    """path -> [size, mtime_ns, sha256] of every finished file; `index` (the same mapping
-    from an earlier look) saves hashing the files that did not change."""
-    hashed: dict[str, list] = {}
-    for relative, path in finished_files(landing_dir):
-        try:
-            stat = path.stat()
-            known = index.get(relative)
-            if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
-                sha = known[2]
-            else:
-                sha = file_sha256(path)
-        except FileNotFoundError:  # deleted or renamed while we looked
-            continue
-        hashed[relative] = [stat.st_size, stat.st_mtime_ns, sha]
-    return hashed
 
 
 def project_fingerprint(root: Path = REPO_ROOT) -> str:

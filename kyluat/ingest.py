@@ -377,7 +377,11 @@ def _plan(files: list[LandingFile], con, loader: Loader) -> dict[str, list[Landi
                      .fetchall())
     plan: dict[str, list[LandingFile]] = defaultdict(list)
     for file in files:
-        if file.kind is None:
+        if file.refused:  # never opened (kyluat/landing.py)
+            if (file.sha256, file.kind or "") not in registered:
+                registered.add((file.sha256, file.kind or ""))
+                loader.reject_file(file, file.kind, f"{file.relative_path} {file.refused}")
+        elif file.kind is None:
             if file.format != "xlsx":
                 if (file.sha256, "") not in registered:
                     loader.reject_file(file, None, "a file at the top of the landing directory "

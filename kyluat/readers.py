@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from kyluat.contract import FORMATS, KINDS, ColumnType, is_in_progress
+from kyluat.contract import FORMATS, KINDS, ColumnType
+from kyluat.landing import entries, identity
 from kyluat.reference import canonical_header
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class LandingFile:
     kind: str | None  # None for a workbook at the top of the landing directory
     size_bytes: int
     sha256: str
+    refused: str | None = None  # never opened: a link or not a regular file (kyluat/landing.py)
 
 
 @dataclass
@@ -47,28 +48,15 @@ class SourceRead:
     ignored_headers: list[str] = field(default_factory=list)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def discover(landing_dir: Path) -> list[LandingFile]:
-    """Every finished file under the landing directory, in a stable order."""
+    """Every finished entry under the landing directory, in a stable order."""
     found = []
-    if not landing_dir.is_dir():
-        return found
-    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(landing_dir)
-        if any(is_in_progress(part) for part in relative.parts):
-            log.info("skipping %s: upload in progress", relative)
-            continue
-        fmt = FORMATS.get(path.suffix.lower(), "unknown")
+    for entry in entries(landing_dir):
+        relative = Path(entry.relative)
+        fmt = FORMATS.get(relative.suffix.lower(), "unknown")
         kind = relative.parts[0] if len(relative.parts) > 1 else None
-        found.append(LandingFile(path, relative.as_posix(), fmt, kind, path.stat().st_size,
-                                 file_sha256(path)))
+        found.append(LandingFile(entry.path, entry.relative, fmt, kind, entry.size_bytes,
+                                 identity(entry), entry.refused))
     return found
 
 

@@ -12,11 +12,11 @@ from kyluat import reference
 from kyluat.config import Settings
 from kyluat.contract import FORMATS, KINDS, Kind
 from kyluat.ingest import ensure_schema, refresh_known_units
+from kyluat.landing import file_sha256
 from kyluat.pseudonym import DEVELOPMENT_KEY
 from kyluat.readers import (
     FileRejected,
     LandingFile,
-    file_sha256,
     read_into_src,
     workbook_kinds,
 )

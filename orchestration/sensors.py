@@ -28,8 +28,8 @@ from dagster import (
     sensor,
 )
 
-from kyluat.changes import hash_landing
 from kyluat.config import Settings
+from kyluat.landing import hash_landing
 from orchestration.job import JOB_NAME
 
 SENSOR_NAME = "landing_files"

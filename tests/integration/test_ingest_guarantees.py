@@ -24,6 +24,7 @@ import pytest
 from kyluat.config import REPO_ROOT
 from kyluat.contract import KINDS
 from kyluat.ingest import run_ingest
+from kyluat.landing import file_sha256
 from kyluat.pseudonym import DEVELOPMENT_KEY
 from tests.conftest import write
 
@@ -485,3 +486,36 @@ def test_killed_run_leaves_the_warehouse_as_it_was_and_rerun_loads_once(workspac
 
     assert run_ingest(workspace, "third").files_new == 0
     assert counts(workspace) == after
+
+
+def test_links_and_pipes_in_the_landing_are_refused_without_being_opened(workspace):
+    """A link to a file outside the landing folder (here a secret of the machine's own) and a
+    named pipe are registered as rejected with their reason; neither is read (opening the
+    pipe would block the run forever), nothing of the linked file reaches any table, and a
+    rerun registers nothing again."""
+    secret = workspace.warehouse_dir.parent / "secret.txt"
+    secret.write_text("root:x:0:0:SECRET-LINE:/root:/bin/bash\n")
+    folder = workspace.landing_dir / "member_disciplines"
+    folder.mkdir(parents=True)
+    (folder / "x.csv").symlink_to(secret)
+    (workspace.landing_dir / "memberships").symlink_to(secret.parent, target_is_directory=True)
+    os.mkfifo(folder / "pipe.csv")
+
+    run_ingest(workspace, run_id="r1")
+    run_ingest(workspace, run_id="r2")
+
+    with duckdb.connect(str(workspace.working_db), read_only=True) as con:
+        registry = con.execute("select path, kind, status, first_error, sha256 "
+                               "from audit.file_registry order by path").fetchall()
+        texts = con.execute("""
+            select string_agg(coalesce(first_error, '') || sha256, ' ') from audit.file_registry
+            union all select string_agg(coalesce(reason, '') || coalesce(raw_values::varchar, ''),
+                                        ' ') from audit.quarantine""").fetchall()
+    assert [(p, k, s) for p, k, s, _, _ in registry] == [
+        ("member_disciplines/pipe.csv", "member_disciplines", "rejected"),
+        ("member_disciplines/x.csv", "member_disciplines", "rejected"),
+        ("memberships", None, "rejected")]
+    assert "symbolic link" in registry[1][3] and "not a regular file" in registry[0][3]
+    assert "symbolic link" in registry[2][3]
+    assert file_sha256(secret) not in {row[4] for row in registry}
+    assert not any("SECRET-LINE" in (text or "") for (text,) in texts)

@@ -7,10 +7,10 @@ import os
 import duckdb
 import pytest
 
-from kyluat.changes import INDEX_NAME, hash_landing, project_fingerprint, what_changed
+from kyluat.changes import INDEX_NAME, project_fingerprint, what_changed
 from kyluat.config import Settings
 from kyluat.ingest import ensure_schema
-from kyluat.readers import file_sha256
+from kyluat.landing import file_sha256, hash_landing
 
 
 @pytest.fixture

@@ -1,0 +1,100 @@
+"""The landing folder: which of its entries are submissions, and what each one is.
+
+Only regular files inside the landing folder are read. A symbolic link (to a file or a
+folder, wherever it points) and anything that is not a regular file (a pipe, a socket, a
+device) is an entry too, refused with its reason and never opened: a link could otherwise
+make the pipeline read, and publish, any file its user can read. An upload in progress
+(a part of its path starts with `.` or `~$`, or ends with `.tmp` or `.part`) is not an entry
+yet.
+
+A file's identity is the sha256 of its content; a refused entry's is derived from its path,
+so that it is registered once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from kyluat.contract import is_in_progress
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+SYMLINK = ("is a symbolic link; only regular files inside the landing folder are read: put "
+           "the file itself there")
+NOT_REGULAR = "is not a regular file (a pipe, socket or device); send the file itself"
+
+
+@dataclass(frozen=True)
+class Entry:
+    relative: str          # path relative to the landing folder, with /
+    path: Path
+    size_bytes: int
+    mtime_ns: int
+    refused: str | None    # why it is never opened; None for a regular file
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def entries(landing_dir: Path) -> list[Entry]:
+    """Every finished entry under `landing_dir`, sorted by path; links are not followed."""
+    found: list[Entry] = []
+    if not landing_dir.is_dir():
+        return found
+    for folder, dirs, files in os.walk(landing_dir, followlinks=False):
+        base = Path(folder)
+        for name in sorted(dirs):
+            if (base / name).is_symlink():  # os.walk lists it but does not descend into it
+                files.append(name)
+        dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
+        for name in files:
+            path = base / name
+            relative = path.relative_to(landing_dir)
+            if any(is_in_progress(part) for part in relative.parts):
+                log.info("skipping %s: upload in progress", relative)
+                continue
+            try:
+                info = path.lstat()
+            except FileNotFoundError:  # deleted or renamed while we looked
+                continue
+            refused = (SYMLINK if stat.S_ISLNK(info.st_mode) else
+                       None if stat.S_ISREG(info.st_mode) else NOT_REGULAR)
+            found.append(Entry(relative.as_posix(), path, info.st_size if refused is None
+                               else 0, info.st_mtime_ns, refused))
+    return sorted(found, key=lambda e: e.relative)
+
+
+def identity(entry: Entry) -> str:
+    """sha256 of a regular file's content; of the path and the refusal otherwise."""
+    if entry.refused is None:
+        return file_sha256(entry.path)
+    return hashlib.sha256(f"refused\0{entry.relative}\0{entry.refused}".encode()).hexdigest()
+
+
+def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:
+    """path -> [size, mtime_ns, identity] of every entry; `index` (the same mapping from an
+    earlier look) saves hashing the files that did not change."""
+    hashed: dict[str, list] = {}
+    for entry in entries(landing_dir):
+        known = index.get(entry.relative)
+        if known and known[0] == entry.size_bytes and known[1] == entry.mtime_ns:
+            sha = known[2]
+        else:
+            try:
+                sha = identity(entry)
+            except FileNotFoundError:
+                continue
+        hashed[entry.relative] = [entry.size_bytes, entry.mtime_ns, sha]
+    return hashed
