@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from contextlib import redirect_stdout
+from datetime import date
 from pathlib import Path
 
 from kyluat.config import Settings
@@ -13,11 +14,13 @@ from kyluat.contract import KINDS
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    args.verbose = getattr(args, "verbose", False)
     from kyluat.changes import what_changed
 
     # Flags override the KYLUAT_* variables; the run gets them as its resource's configuration.
     settings = Settings.from_env(args.landing, args.warehouse)
+    if not settings.landing_dir.is_dir():
+        raise UsageError(f"the landing folder {settings.landing_dir} does not exist; give "
+                         "--landing DIR or set KYLUAT_LANDING_DIR (an empty folder is fine)")
     options = {"settings": settings, "years": args.years, "full_refresh": args.full_refresh}
     requested = ("a full refresh" if args.full_refresh else
                  f"a backfill of {args.years[0]}:{args.years[1]}" if args.years else None)
@@ -50,27 +53,44 @@ def _nothing_to_do(settings: Settings) -> int:
     return 0
 
 
+FIRST_YEAR = 1930  # the party's founding: no record is older
+
+
 def _year_range(text: str) -> tuple[int, int]:
-    first, _, last = text.partition(":")
-    try:
-        years = int(first), int(last or first)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a year range: {text!r} (e.g. 2019:2021)") from None
+    """`FIRST:LAST` or one year, each of four digits, from 1930 to this year."""
+    first, colon, last = text.partition(":")
+    if not first.isdigit() or (colon and not last.isdigit()) or len(first) != 4 or (
+            colon and len(last) != 4):
+        raise argparse.ArgumentTypeError(
+            f"not a year range: {text!r}; write FIRST:LAST (e.g. 2019:2021) or one year")
+    years = int(first), int(last or first)
     if years[0] > years[1]:
         raise argparse.ArgumentTypeError(f"first year after last: {text!r}")
+    this_year = date.today().year
+    if years[0] < FIRST_YEAR or years[1] > this_year:
+        raise argparse.ArgumentTypeError(
+            f"years must lie between {FIRST_YEAR} and {this_year}: {text!r}")
     return years
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
     from kyluat.query import run_query
 
-    query = args.query if args.query else sys.stdin.read()
+    query = args.query if args.query is not None else sys.stdin.read()
+    if not query.strip():
+        raise UsageError("no query: give the SQL text as an argument or on standard input")
     return run_query(Settings.from_env(warehouse_dir=args.warehouse).published_db, query,
                      args.format)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from kyluat.submission_check import validate_files
+
+    for name in args.files:
+        if Path(name).is_dir():
+            raise UsageError(f"{name} is a folder: name the files (e.g. {name}/*.csv)")
+        if not Path(name).is_file():
+            raise UsageError(f"{name}: no such file")
 
     problems = validate_files([Path(f) for f in args.files], Settings.from_env(), args.kind)
     for problem in problems:
@@ -89,13 +109,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """A mistake in how kyluat was called: one line saying what to do, exit code 2."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kyluat", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    # -v is accepted before and after the command (`kyluat -v run`, `kyluat run -v`)
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log every step")
+    parser = argparse.ArgumentParser(prog="kyluat", description=__doc__, parents=[verbose])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="materialize everything once; non-zero exit when a "
-                                          "blocking check failed")
+    run = commands.add_parser("run", parents=[verbose],
+                              help="materialize everything once; non-zero exit when a "
+                                   "blocking check failed")
     run.add_argument("--landing", help="landing directory (default $KYLUAT_LANDING_DIR)")
     run.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
     run.add_argument("--years", type=_year_range, metavar="FIRST:LAST",
@@ -105,21 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rebuild every model from scratch (after a model's columns changed)")
     run.set_defaults(func=_cmd_run)
 
-    sql = commands.add_parser("sql", help="query the published analytics.duckdb read-only")
+    sql = commands.add_parser("sql", parents=[verbose],
+                              help="query the published analytics.duckdb read-only")
     sql.add_argument("query", nargs="?", help="SQL text (read from stdin when omitted)")
     sql.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
     sql.add_argument("--format", choices=["table", "csv"], default="table")
     sql.set_defaults(func=_cmd_sql)
 
-    validate = commands.add_parser("validate", help="check submission files against the "
-                                                    "contract without loading them")
+    validate = commands.add_parser("validate", parents=[verbose],
+                                   help="check submission files against the contract without "
+                                        "loading them")
     validate.add_argument("files", nargs="+")
     validate.add_argument("--kind", choices=sorted(KINDS),
                           help="kind of every file (default: from its folder or name)")
     validate.set_defaults(func=_cmd_validate)
 
-    generate = commands.add_parser("generate", help="write SYNTHETIC national-scale "
-                                                    "submissions (for benchmarks)")
+    generate = commands.add_parser("generate", parents=[verbose],
+                                   help="write SYNTHETIC national-scale submissions "
+                                        "(for benchmarks)")
     generate.add_argument("--out", required=True, help="landing directory to write")
     generate.add_argument("--scale", type=float, required=True,
                           help="national years of data: 1 = one year, 10 = 2015-2024, 0.1 = "
@@ -131,10 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().handlers[0].setLevel(level)  # libraries set their own logger levels
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"kyluat {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
