@@ -74,7 +74,28 @@ def _selection(context: AssetExecutionContext) -> list[str] | None:
             for key in sorted(context.selected_asset_keys, key=str)]
 
 
-def _events(context: AssetExecutionContext, build: BuildResult, years: str) -> Iterator:
+def failing_rows(con, sql: str, limit: int = 5) -> list[str]:
+    """Up to `limit` rows a failed test found, as `column=value` lines (tests select keys and
+    codes, never personal data)."""
+    cursor = con.execute(f"select * from ({sql}) as failing limit {int(limit)}")
+    columns = [d[0] for d in cursor.description]
+    return [", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
+            for row in cursor.fetchall()]
+
+
+def _samples(warehouse: WarehouseResource, build: BuildResult) -> dict[str, list[str]]:
+    failed = [n for n in build.nodes if n.failing_rows_sql]
+    if not failed:
+        return {}
+    con = warehouse.connect(read_only=True)
+    try:
+        return {n.unique_id: failing_rows(con, n.failing_rows_sql) for n in failed}
+    finally:
+        con.close()
+
+
+def _events(context: AssetExecutionContext, build: BuildResult, years: str,
+            samples: dict[str, list[str]]) -> Iterator:
     """A materialization per model or seed built, a check result per test that ran."""
     assets = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.specs}
     checks = {spec.metadata[UNIQUE_ID]: spec for spec in context.assets_def.check_specs}
@@ -92,7 +113,8 @@ def _events(context: AssetExecutionContext, build: BuildResult, years: str) -> I
                 passed=node.status in ("pass", "warn"),
                 severity=AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN,
                 description=_test_description(node),
-                metadata={"dbt_seconds": round(node.seconds, 3), **(
+                metadata={"dbt_seconds": round(node.seconds, 3),
+                          "failing_rows": samples.get(node.unique_id, []), **(
                     {} if node.status == "error" else {"failed_row_count": node.failures or 0})})
 
 
@@ -132,7 +154,7 @@ def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
     write_results(build, settings.warehouse_dir / "logs" / "dbt" / f"{context.run.run_id}.json")
     prune_results(settings.warehouse_dir / "logs" / "dbt", KEPT_RESULTS)
     record_check_results(settings.working_db, _check_rows(context, build))
-    yield from _events(context, build, described)
+    yield from _events(context, build, described, _samples(warehouse, build))
     if build.errors:
         first = build.errors[0]
         raise Failure(

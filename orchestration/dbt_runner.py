@@ -37,6 +37,7 @@ class NodeResult:
     seconds: float
     failures: int | None    # failing rows of a test
     message: str | None
+    failing_rows_sql: str | None = None  # a failed test's query of its failing rows
 
     @property
     def resource_type(self) -> str:
@@ -133,7 +134,8 @@ def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | 
     return BuildResult(
         success=outcome.success, seconds=results.elapsed_time,
         nodes=[NodeResult(r.node.unique_id, str(r.status), r.execution_time, r.failures,
-                          r.message) for r in results.results])
+                          r.message, r.node.compiled_code if str(r.status) == "fail" else None)
+               for r in results.results])
 
 
 def write_results(result: BuildResult, path: Path) -> None:

@@ -25,6 +25,7 @@ class CheckOutcome:
     blocking: bool
     description: str
     failed_rows: int | None = None  # dbt tests report how many rows failed
+    failing_rows: list[str] = field(default_factory=list)  # and show the first few
 
 
 @dataclass
@@ -93,7 +94,9 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
             passed=evaluation.passed,
             blocking=evaluation.severity == AssetCheckSeverity.ERROR,
             description=evaluation.description or "",
-            failed_rows=failed_rows.value if failed_rows else None))
+            failed_rows=failed_rows.value if failed_rows else None,
+            failing_rows=list(evaluation.metadata["failing_rows"].value)
+            if "failing_rows" in evaluation.metadata else []))
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error else "failed"

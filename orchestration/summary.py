@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from data_quality.runner import data_docs_index
 from kyluat.config import Settings
-from kyluat.explain import dbt_failure_sample
 from kyluat.query import connect_published
 from orchestration.pipeline import RunOutcome
 
@@ -19,7 +18,7 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
             print(f"  {kind} {check.asset} {check.name}: {check.description}")
             continue
         print(f"  {kind} {check.asset} dbt test {check.name}: {check.failed_rows} failing rows")
-        for line in dbt_failure_sample(settings, check.name):
+        for line in check.failing_rows:
             print(f"      {line}")
     for failure in outcome.step_failures:
         print(f"  FAILED step {failure}")
