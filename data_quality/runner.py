@@ -14,9 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from data_quality.suites import Suite
+from kyluat.locking import connect
 
 _SAMPLE = 5
 
@@ -89,7 +88,7 @@ def _batch_definition(context, suite: Suite):
 
 
 def fetch(db_path: Path, suite: Suite):
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     try:
         frame = con.execute(suite.sql).df()
     finally:

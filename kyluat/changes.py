@@ -25,6 +25,7 @@ import duckdb
 
 from kyluat.config import REPO_ROOT, Settings
 from kyluat.landing import hash_landing
+from kyluat.locking import connect
 
 INDEX_NAME = ".landing_index.json"
 
@@ -107,7 +108,7 @@ def what_changed(settings: Settings, requested: str | None = None) -> Changes:
         changes.new_files = sorted(hashed)
         changes.published_missing = True
         return changes
-    con = duckdb.connect(str(settings.working_db), read_only=True)
+    con = connect(settings.working_db, read_only=True)
     try:
         tables = {r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'audit'").fetchall()}

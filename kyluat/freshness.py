@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from kyluat.locking import connect
 
 # Days between two files of a kind, with a grace period: monthly kinds 31 + 14,
 # quarterly reports 92 + 14, yearly kinds 366 + 31. org_units changes only when units do.
@@ -39,7 +39,7 @@ class StaleKind:
 
 def stale_kinds(working_db: Path, now: datetime | None = None) -> list[StaleKind]:
     now = now or datetime.now()
-    con = duckdb.connect(str(working_db), read_only=True)
+    con = connect(working_db, read_only=True)
     try:
         newest = dict(con.execute("""
             select kind, max(registered_at) from audit.file_registry
