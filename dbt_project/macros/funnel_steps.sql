@@ -8,6 +8,6 @@
 {# Each funnel step summed under its own name (in a select list that groups). #}
 {% macro sum_funnel_steps() -%}
     {%- for step in funnel_steps() %}
-        sum({{ step }}) as {{ step }}{{ "," if not loop.last }}
+        sum({{ step }})::bigint as {{ step }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
