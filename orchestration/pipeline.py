@@ -35,6 +35,7 @@ class RunOutcome:
     checks: list[CheckOutcome] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
     nothing_to_do: bool = False  # nothing changed since the last publication
+    rebuilt_years: str | None = None  # "all", "none" or a list; None when dbt did not run
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -68,7 +69,7 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
 
     from orchestration.definitions import defs
     from orchestration.job import JOB_NAME
-    from orchestration.partitions import run_tags
+    from orchestration.partitions import REBUILT_YEARS_TAG, run_tags
 
     instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
@@ -85,7 +86,9 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
     registry = materializations.get("audit/file_registry")
     outcome = RunOutcome(run_id=result.run_id,
                          published="published/analytics" in materializations,
-                         nothing_to_do=bool(registry and "nothing_to_do" in registry.metadata))
+                         nothing_to_do=bool(registry and "nothing_to_do" in registry.metadata),
+                         rebuilt_years=instance.get_run_by_id(result.run_id).tags.get(
+                             REBUILT_YEARS_TAG))
     for evaluation in result.get_asset_check_evaluations():
         failed_rows = evaluation.metadata.get("failed_row_count")
         outcome.checks.append(CheckOutcome(

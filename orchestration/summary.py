@@ -1,9 +1,11 @@
-"""The short report printed after a run: files, rows, checks and the headline figures."""
+"""The short report printed after a run, about that run: its new files and where their rows
+went, the years it rebuilt, its checks, whether it published, and the headline figures."""
 
 from __future__ import annotations
 
 from data_quality.runner import data_docs_index
 from kyluat.config import Settings
+from kyluat.locking import connect
 from kyluat.query import connect_published
 from orchestration.pipeline import RunOutcome
 
@@ -11,6 +13,10 @@ from orchestration.pipeline import RunOutcome
 def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
     passed = sum(c.passed for c in outcome.checks)
     print(f"run {outcome.run_id}")
+    if settings.working_db.exists():
+        print_files_of_run(settings, outcome.run_id)
+    if outcome.rebuilt_years is not None:
+        print(f"reporting years rebuilt: {outcome.rebuilt_years.replace(',', ', ')}")
     print(f"checks: {passed} of {len(outcome.checks)} passed")
     for check in outcome.failed_checks:
         kind = "BLOCKING" if check.blocking else "warning"
@@ -34,12 +40,6 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
     print(f"published: {settings.published_db}")
     con = connect_published(settings.published_db)
     try:
-        files, rows, loaded, quarantined = con.execute("""
-            select count(*), sum(row_count), sum(accepted_count), sum(rejected_count)
-            from audit.file_registry
-        """).fetchone()
-        print(f"files read: {files}; rows: {rows or 0} ({loaded or 0} loaded, "
-              f"{quarantined or 0} in quarantine)")
         print("published figures against the records:")
         for row in con.execute("""
             select figure_id, published_value, computed_value, status
@@ -50,3 +50,23 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
                   f"{'-' if row[2] is None else row[2]:>6}  {row[3]}")
     finally:
         con.close()
+
+
+def print_files_of_run(settings: Settings, run_id: str) -> None:
+    """The files this run registered, their rows, and the first reason of each file that did
+    not load whole."""
+    con = connect(settings.working_db, read_only=True)
+    try:
+        files = con.execute("""
+            select path, status, row_count, accepted_count, rejected_count, first_error
+            from audit.file_registry where run_id = ? order by path""", [run_id]).fetchall()
+    finally:
+        con.close()
+    rows = sum(f[2] or 0 for f in files)
+    loaded = sum(f[3] or 0 for f in files)
+    print(f"new files: {len(files)}; rows: {rows} ({loaded} loaded, {rows - loaded} in "
+          "quarantine)")
+    for path, status, _, _, rejected, first_error in files:
+        if status != "loaded":
+            what = "rejected" if status == "rejected" else f"{rejected} rows in quarantine"
+            print(f"  {path}: {what}; {first_error}")

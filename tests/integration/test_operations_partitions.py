@@ -19,6 +19,7 @@ from dagster import DagsterEventType, DagsterInstance
 from orchestration.dbt_assets import DBT_PROJECT
 from orchestration.partitions import REBUILT_YEARS_TAG
 from orchestration.pipeline import run_pipeline
+from orchestration.summary import print_run_summary
 from tests.conftest import write
 
 pytestmark = pytest.mark.integration
@@ -101,7 +102,7 @@ def test_a_run_with_nothing_new_rebuilds_nothing(sample_warehouse):
     assert stored_rows(sample_warehouse) == before
 
 
-def test_a_run_whose_rows_touch_no_year_rebuilds_no_year(sample_warehouse):
+def test_a_run_whose_rows_touch_no_year_rebuilds_no_year(sample_warehouse, capsys):
     """dbt runs (a new file arrived) but its only row is quarantined: no year is pending."""
     before = stored_rows(sample_warehouse)
     write(sample_warehouse.landing_dir / "member_disciplines" / "2022_bad.csv",
@@ -115,6 +116,13 @@ def test_a_run_whose_rows_touch_no_year_rebuilds_no_year(sample_warehouse):
                                                    outcome.step_failures)
     assert DagsterInstance.get().get_run_by_id(outcome.run_id).tags[REBUILT_YEARS_TAG] == "none"
     assert stored_rows(sample_warehouse) == before
+    # the summary speaks of this run: its one file, where its row went, no year rebuilt
+    print_run_summary(outcome, sample_warehouse)
+    out = capsys.readouterr().out
+    assert "new files: 1; rows: 1 (0 loaded, 1 in quarantine)" in out, out
+    assert ("member_disciplines/2022_bad.csv: 1 rows in quarantine; row 2: decision_date"
+            in out), out
+    assert "reporting years rebuilt: none" in out, out
 
 
 def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
