@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kyluat.reference import codes
+
 
 @dataclass(frozen=True)
 class Expectation:
@@ -42,17 +44,17 @@ class Suite:
         return self.query or f"select * from {self.relation}"
 
 
-MEMBER_FORMS = ["reprimand", "warning", "removal_from_post", "expulsion"]
-ORG_FORMS = ["reprimand", "warning", "dissolution"]
-CHANNELS = ["inspection", "supervision", "complaint_denunciation", "other"]
-AUTHORITIES = ["party_committee", "inspection_committee"]
-STATUSES = ["in_force", "amended", "revoked"]
-LEVELS = ["central", "province", "district", "grassroots", "cell"]
-MEASURES = ["inspected", "violation_found", "discipline_required", "disciplined"]
-VIOLATION_CATEGORIES = [
-    "democratic_centralism", "personnel_work", "land_finance_assets", "investment_procurement",
-    "lack_of_responsibility", "corruption_negativity", "degradation", "prohibited_conduct",
-    "exemplary_duty", "asset_declaration", "population_policy", "marriage_family", "other"]
+# Vocabularies come from their seeds (dbt_project/seeds/vocab_*.csv), their one home.
+MEMBER_FORMS = codes("discipline_form", "applies_to_member")
+ORG_FORMS = codes("discipline_form", "applies_to_org")
+PROBATIONARY_FORMS = codes("discipline_form", "allowed_for_probationary")
+CHANNELS = codes("channel")
+AUTHORITIES = codes("authority_type")
+STATUSES = codes("status")
+LEVELS = codes("org_level")
+MEASURES = codes("measure")
+SUBJECT_KINDS = codes("subject_kind")
+VIOLATION_CATEGORIES = codes("violation_category")
 PARTY_FOUNDED = datetime(1930, 2, 3)
 
 # Tolerances, each with the reason it has this value.
@@ -90,7 +92,8 @@ def _at_least_zero(*columns: str) -> tuple[Expectation, ...]:
 
 
 def _member_form_rules() -> tuple[Expectation, ...]:
-    pairs = [(False, form) for form in MEMBER_FORMS] + [(True, "reprimand"), (True, "warning")]
+    pairs = [(False, form) for form in MEMBER_FORMS] + [
+        (True, form) for form in MEMBER_FORMS if form in PROBATIONARY_FORMS]
     return (
         _in_set("discipline_form", MEMBER_FORMS, "members get only the four member forms"),
         Expectation("ExpectColumnPairValuesToBeInSet",
@@ -183,7 +186,7 @@ def raw_activities_profile() -> Suite:
                               min(orgs_discipline_required)) as smallest_count
                  from raw.activities group by all""",
         expectations=(
-            _in_set("subject_kind", ["member", "organization"], "subject kinds"),
+            _in_set("subject_kind", SUBJECT_KINDS, "subject kinds"),
             _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
             _between("start_year", "no activity starts in the future",
                      max_value=_now().year),
@@ -468,7 +471,7 @@ def mart_breakdowns() -> Suite:
             _between("least", "a breakdown row counts at least one decision", min_value=1),
             _between("unknown_authority", "authority vocabulary", max_value=0),
             _in_set("structure", ["as_of", "current"], "the two roll-up structures"),
-            _in_set("subject_kind", ["member", "organization"], "subject kinds"),
+            _in_set("subject_kind", SUBJECT_KINDS, "subject kinds"),
         ),
     )
 

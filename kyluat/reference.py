@@ -52,6 +52,13 @@ def _read_seed(name: str, seeds_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def codes(vocabulary: str, flag: str | None = None, seeds_dir: Path = SEEDS_DIR) -> list[str]:
+    """The codes of vocabulary seed `vocab_<vocabulary>`, in seed order; with `flag`, only
+    those whose column `flag` is true (e.g. discipline forms `applies_to_member`)."""
+    return [row["code"] for row in _read_seed(f"vocab_{vocabulary}", seeds_dir)
+            if flag is None or row[flag].strip().lower() == "true"]
+
+
 def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
     """Create temp tables `vocab_match(vocabulary, match_key, code)` and
     `vocab_expect(vocabulary, description, expected)` from the seeds."""

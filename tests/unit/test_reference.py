@@ -55,3 +55,20 @@ def test_vietnamese_headers_map_to_contract_columns():
                                       {c.name for c in KINDS["aggregate_reports"].columns}) \
         == "violation_category"
     assert reference.canonical_header("member_disciplines", "Ghi chú", columns) is None
+
+
+def test_codes_come_from_the_seed_and_follow_a_changed_flag(tmp_path):
+    import shutil
+
+    from kyluat.config import SEEDS_DIR
+    from kyluat.reference import codes
+
+    assert codes("discipline_form", "allowed_for_probationary") == ["reprimand", "warning"]
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, seeds)
+    path = seeds / "vocab_discipline_form.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "removal_from_post,Removal from post,Cách chức,,true,false,false",
+        "removal_from_post,Removal from post,Cách chức,,true,false,true"), encoding="utf-8")
+    assert codes("discipline_form", "allowed_for_probationary", seeds) == [
+        "reprimand", "warning", "removal_from_post"]
