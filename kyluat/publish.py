@@ -83,7 +83,8 @@ def publish(settings: Settings, rebuilt_years: list[int] | None = None) -> Publi
     unknown: the file is built afresh from the working file (a full copy). A list (possibly
     empty) publishes incrementally: the previous published file is copied, the listed years
     of the partitioned marts are deleted and inserted again from the working file, the
-    year-less tables are replaced whole, tables gone from the working file are dropped and
+    year-less tables are replaced whole unless their content is unchanged (same row count
+    and sum of row hashes, `_fingerprint`), tables gone from the working file are dropped and
     new ones created. The incremental file equals the full copy as long as the rows of every
     other year are unchanged since the previous publication; when the previous file is
     missing, unreadable, or has another column layout, or when a table's row count does not
@@ -155,6 +156,15 @@ def _row_counts(con: duckdb.DuckDBPyConnection, tables: list[str],
             for table in tables}
 
 
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple:
+    """Row count and the sum of a 64-bit hash of every row (as a 128-bit integer, so it never
+    wraps): equal for the same rows in any order. Two different tables of the same row count
+    agree only if their hash sums collide, a chance of about 2^-64 for data not built to
+    collide; the row layout was compared before."""
+    return con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) "
+                       f"from {table} as t").fetchone()
+
+
 def _build_full(settings: Settings, staging: Path) -> dict[str, int]:
     _discard(staging)
     tables: dict[str, int] = {}
@@ -212,9 +222,14 @@ def _build_incremental(settings: Settings, staging: Path,
         for table in sorted(new):
             schema, name = table.split(".")
             partition = partitioned.get(name) if schema == "marts" else None
-            if table not in old or partition is None:
-                # new, or year-less: replaced whole
-                con.execute(f"create or replace table {table} as select * from working.{table}")
+            if table not in old:
+                con.execute(f"create table {table} as select * from working.{table}")
+            elif partition is None:
+                # year-less: replaced whole, unless its content is the same (a scan of both
+                # is much cheaper than writing the table again)
+                if _fingerprint(con, table) != _fingerprint(con, f"working.{table}"):
+                    con.execute(f"create or replace table {table} as "
+                                f"select * from working.{table}")
             elif years := partition.years(rebuilt_years):
                 in_years = f"({partition.year_expr}) in ({', '.join(map(str, years))})"
                 con.execute("begin transaction")

@@ -221,3 +221,30 @@ def test_leftovers_of_a_killed_publication_are_removed(published):
     assert sorted(p.name for p in folder.iterdir()) == ["analytics.duckdb", "discipline.duckdb"]
     publish(published)
     assert sorted(p.name for p in folder.iterdir()) == ["analytics.duckdb", "discipline.duckdb"]
+
+
+def test_an_unchanged_year_less_table_is_kept_and_a_changed_one_replaced(tmp_path):
+    settings = _settings(tmp_path / "a")
+    _write_working(settings, version=1)
+    publish(settings)
+    # the previous file's unit dimension in an order no copy produces: kept, it stays so
+    con = duckdb.connect(str(settings.published_db))
+    con.execute("create table shuffled as select * from marts.dim_org_unit order by md5(unit_name)")
+    con.execute("delete from marts.dim_org_unit")
+    con.execute("insert into marts.dim_org_unit select * from shuffled")
+    con.execute("drop table shuffled")
+    shuffled = con.execute("select * from marts.dim_org_unit").fetchall()
+    con.close()
+
+    result = publish(settings, rebuilt_years=[])
+    assert result.incremental
+    con = duckdb.connect(str(result.path), read_only=True)
+    assert con.execute("select * from marts.dim_org_unit").fetchall() == shuffled
+    con.close()
+
+    con = duckdb.connect(str(settings.working_db))
+    con.execute("update marts.dim_org_unit set unit_name = 'renamed' where unit_code = 'U3'")
+    con.close()
+    result = publish(settings, rebuilt_years=[])
+    assert result.incremental
+    assert_same_file(result.path, _full_copy(settings, tmp_path / "b"))
