@@ -66,6 +66,7 @@ create table if not exists audit.published_loads (run_id varchar, published_at t
 create table if not exists audit.publications (
     run_id varchar, published_at timestamp, fingerprint varchar
 );
+create table if not exists audit.builds (run_id varchar, built_at timestamp, rebuilt_years varchar);
 """
 
 LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _run_id varchar"

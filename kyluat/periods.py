@@ -80,3 +80,25 @@ def years_to_rebuild(pending: list[int] | None, partition_years: Iterable[int]) 
     if pending is None:
         return None
     return sorted(set(pending) | set(partition_years))
+
+
+def record_build(con: duckdb.DuckDBPyConnection, run_id: str, years: list[int] | None) -> None:
+    """A dbt build of the working file rebuilt `years` (None: every year)."""
+    con.execute("insert into audit.builds values (?, now(), ?)",
+                [run_id, "all" if years is None else ",".join(map(str, years))])
+
+
+def years_built_since_publication(con: duckdb.DuckDBPyConnection) -> list[int] | None:
+    """Every year a build rebuilt since the last publication, the years an incremental
+    publication must copy (a failed run's backfill included); None: every year, or no
+    publication yet."""
+    last = con.execute("select max(published_at) from audit.publications").fetchone()[0]
+    if last is None:
+        return None
+    years: set[int] = set()
+    for (text,) in con.execute("select rebuilt_years from audit.builds where built_at > ?",
+                               [last]).fetchall():
+        if text == "all":
+            return None
+        years |= {int(year) for year in text.split(",") if year}
+    return sorted(years)

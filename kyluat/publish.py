@@ -3,40 +3,174 @@
 Analysts only ever open `analytics.duckdb`. It is built next to its final place and swapped
 in with a rename, so a reader sees the previous complete file or the new complete file,
 never a half-built one, and never holds a lock the pipeline needs.
+
+A run that rebuilt only some reporting years publishes incrementally: the previous published
+file is copied beside it, and in the copy only what changed is replaced (the rebuilt years of
+the year-partitioned marts, the year-less tables whole). Anything unexpected about the
+previous file (missing, unreadable, another table layout) falls back to the full copy.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from kyluat.config import Settings
+from kyluat.config import DBT_PROJECT_DIR, Settings
 from kyluat.locking import retry_on_lock
 
 # Schemas analysts read. raw/staging/intermediate stay in the working file.
 PUBLISHED_SCHEMAS = ("marts", "audit")
+
+# The year filter of a year-partitioned model: its pre_hook deletes the rebuilt years
+# (macro delete_rebuild_years in dbt_project/macros/reporting_years.sql).
+_DELETE_HOOK = re.compile(
+    r"delete_rebuild_years\(\s*'(?P<year>[^']+)'\s*(?:,\s*offsets\s*=\s*\[(?P<offsets>[^\]]*)\])?\s*\)")
+_BY_YEAR_TAG = re.compile(r"tags\s*=\s*\[[^\]]*'by_year'")
 
 
 @dataclass(frozen=True)
 class PublishResult:
     path: Path
     tables: dict[str, int]  # schema.table -> rows
+    incremental: bool = False  # True when the previous file was updated, not rebuilt
+    fallback: str | None = None  # why years were given but the full copy was made
 
 
-def publish(settings: Settings) -> PublishResult:
+@dataclass(frozen=True)
+class YearPartition:
+    """How a published mart is partitioned by reporting year: the SQL expression of a row's
+    year, and the offsets by which a rebuilt year widens (a year's rows also change when the
+    year before is rebuilt: offsets (0, 1))."""
+
+    year_expr: str
+    offsets: tuple[int, ...] = (0,)
+
+    def years(self, rebuilt: list[int]) -> list[int]:
+        return sorted({year + offset for year in rebuilt for offset in self.offsets})
+
+
+def year_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "marts"
+                           ) -> dict[str, YearPartition]:
+    """The marts tagged `by_year`, read from their dbt models: table name -> year partition.
+
+    The year expression and offsets are those the model's pre_hook deletes before it inserts
+    the rebuilt years again, so the published copy replaces exactly the rows dbt rebuilt."""
+    found: dict[str, YearPartition] = {}
+    for path in sorted(models_dir.glob("*.sql")):
+        text = path.read_text()
+        if not _BY_YEAR_TAG.search(text):
+            continue
+        hook = _DELETE_HOOK.search(text)
+        if hook is None:
+            raise ValueError(f"{path}: tagged by_year without a delete_rebuild_years pre_hook")
+        offsets = tuple(int(o) for o in (hook["offsets"] or "0").split(",") if o.strip())
+        found[path.stem] = YearPartition(hook["year"], offsets)
+    return found
+
+
+def publish(settings: Settings, rebuilt_years: list[int] | None = None) -> PublishResult:
+    """Write analytics.duckdb from the marts and audit schemas of the working file.
+
+    `rebuilt_years`: the reporting years whose rows the year-partitioned marts (dbt tag
+    `by_year`) rebuilt since the previous publication, exactly as given to dbt in
+    KYLUAT_REBUILD_YEARS (a model's own offsets, e.g. the following year of
+    mart_discipline_unit_year, are added here). None (the default) means every year or
+    unknown: the file is built afresh from the working file (a full copy). A list (possibly
+    empty) publishes incrementally: the previous published file is copied, the listed years
+    of the partitioned marts are deleted and inserted again from the working file, the
+    year-less tables are replaced whole unless their content is unchanged (same row count
+    and sum of row hashes, `_fingerprint`), tables gone from the working file are dropped and
+    new ones created. The incremental file equals the full copy as long as the rows of every
+    other year are unchanged since the previous publication; when the previous file is
+    missing, unreadable, or has another column layout, or when a table's row count does not
+    match the working file afterwards, the full copy is made instead.
+
+    The caller holds the run-wide writer lock: no other publisher runs, so temporary files
+    left by a killed publication (`.analytics.duckdb.<pid>.tmp` and its `.wal`) are removed.
+    """
     target = settings.published_db
+    remove_stale_temporaries(target)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    staging.unlink(missing_ok=True)
-    tables: dict[str, int] = {}
+    tables, fallback = None, None
+    if rebuilt_years is not None:
+        if target.exists():
+            tables, fallback = _build_incremental(settings, staging, sorted(set(rebuilt_years)))
+        else:
+            fallback = "no previous published file"
+    incremental = tables is not None
+    if tables is None:
+        tables = _build_full(settings, staging)
+    _fsync(staging)
+    os.replace(staging, target)
+    _fsync(target.parent)
+    return PublishResult(target, tables, incremental, fallback)
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files (and their WAL) of earlier publications that did not end."""
+    removed = []
+    for path in target.parent.glob(f".{target.name}.*.tmp*"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _discard(staging: Path) -> None:
+    for path in (staging, staging.with_name(staging.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _open(staging: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(staging))
+    # A bounded buffer pool: the copy streams, and DuckDB's default is 80% of the machine.
+    con.execute("set memory_limit = '2GB'")
+    return con
+
+
+def _attach_working(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    retry_on_lock(lambda: con.execute(f"attach '{settings.working_db}' as working (read_only)"),
+                  str(settings.working_db))
+
+
+def _layout(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
+    """schema.table -> [(column, type)] in column order, for the published schemas."""
+    layout: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in con.execute(
+            "select schema_name || '.' || table_name, column_name, data_type "
+            "from duckdb_columns() where database_name = ? and schema_name in ('marts', 'audit') "
+            "and (database_name, schema_name, table_name) in "
+            "(select (database_name, schema_name, table_name) from duckdb_tables()) "
+            "order by schema_name, table_name, column_index", [database]).fetchall():
+        layout.setdefault(table, []).append((column, data_type))
+    return layout
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection, tables: list[str],
+                prefix: str = "") -> dict[str, int]:
+    return {table: con.execute(f"select count(*) from {prefix}{table}").fetchone()[0]
+            for table in tables}
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple:
+    """Row count and the sum of a 64-bit hash of every row (as a 128-bit integer, so it never
+    wraps): equal for the same rows in any order. Two different tables of the same row count
+    agree only if their hash sums collide, a chance of about 2^-64 for data not built to
+    collide; the row layout was compared before."""
+    return con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) "
+                       f"from {table} as t").fetchone()
+
+
+def _build_full(settings: Settings, staging: Path) -> dict[str, int]:
+    _discard(staging)
+    tables: dict[str, int] = {}
+    con = _open(staging)
     try:
-        # A bounded buffer pool: the copy streams, and DuckDB's default is 80% of the machine.
-        con.execute("set memory_limit = '2GB'")
-        retry_on_lock(lambda: con.execute(f"attach '{settings.working_db}' as working (read_only)"),
-                      str(settings.working_db))
+        _attach_working(con, settings)
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
             names = [r[0] for r in con.execute(
@@ -52,13 +186,76 @@ def publish(settings: Settings) -> PublishResult:
         con.execute("checkpoint")
     except BaseException:
         con.close()
-        staging.unlink(missing_ok=True)
+        _discard(staging)
         raise
     con.close()
-    _fsync(staging)
-    os.replace(staging, target)
-    _fsync(target.parent)
-    return PublishResult(target, tables)
+    return tables
+
+
+def _build_incremental(settings: Settings, staging: Path,
+                       rebuilt_years: list[int]) -> tuple[dict[str, int] | None, str | None]:
+    """The previous published file, copied to `staging` and brought up to date: (row counts,
+    None); or (None, why) with nothing left behind when the full copy must be made."""
+    _discard(staging)
+    try:
+        shutil.copyfile(settings.published_db, staging)
+    except OSError as error:
+        _discard(staging)
+        return None, f"previous file not copied: {error}"
+    partitioned = year_partitioned_marts()
+    try:
+        con = _open(staging)
+        database = con.execute("select current_database()").fetchone()[0]
+        old = _layout(con, database)
+    except duckdb.Error as error:
+        _discard(staging)  # not a DuckDB file, or a damaged one
+        return None, f"previous file unreadable: {error}"
+    try:
+        _attach_working(con, settings)
+        new = _layout(con, "working")
+        if any(old[table] != columns for table, columns in new.items() if table in old):
+            raise _Unusable("column layout changed")
+        for table in sorted(set(old) - set(new)):
+            con.execute(f"drop table {table}")
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+        for table in sorted(new):
+            schema, name = table.split(".")
+            partition = partitioned.get(name) if schema == "marts" else None
+            if table not in old:
+                con.execute(f"create table {table} as select * from working.{table}")
+            elif partition is None:
+                # year-less: replaced whole, unless its content is the same (a scan of both
+                # is much cheaper than writing the table again)
+                if _fingerprint(con, table) != _fingerprint(con, f"working.{table}"):
+                    con.execute(f"create or replace table {table} as "
+                                f"select * from working.{table}")
+            elif years := partition.years(rebuilt_years):
+                in_years = f"({partition.year_expr}) in ({', '.join(map(str, years))})"
+                con.execute("begin transaction")
+                con.execute(f"delete from {table} where {in_years}")
+                con.execute(f"insert into {table} select * from working.{table} "
+                            f"where {in_years}")
+                con.execute("commit")
+        tables = _row_counts(con, sorted(new))
+        if tables != _row_counts(con, sorted(new), "working."):
+            raise _Unusable("row counts differ from the working file")
+        con.execute("detach working")
+        con.execute("checkpoint")
+    except (_Unusable, duckdb.Error) as error:
+        con.close()
+        _discard(staging)
+        return None, str(error)
+    except BaseException:
+        con.close()
+        _discard(staging)
+        raise
+    con.close()
+    return tables, None
+
+
+class _Unusable(Exception):
+    """The previous published file cannot be brought up to date: make the full copy."""
 
 
 def _fsync(path: Path) -> None:
@@ -98,25 +295,3 @@ def capture_published_row_counts(settings: Settings) -> dict[str, int]:
         con.close()
     return counts
 
-
-def record_check_results(settings: Settings, results: list[tuple]) -> None:
-    """Append check evaluations (run_id, check, asset, passed, blocking, details, time) that
-    are not recorded yet; they are published with the audit schema."""
-    from kyluat.ingest import ensure_schema
-
-    if not results:
-        return
-    con = duckdb.connect(str(settings.working_db))
-    try:
-        ensure_schema(con)
-        con.execute("create temp table incoming as select * from audit.check_results limit 0")
-        con.executemany("insert into incoming values (?, ?, ?, ?, ?, ?, ?)", results)
-        con.execute("""
-            insert into audit.check_results
-            select * from incoming i
-            where not exists (select 1 from audit.check_results r
-                              where r.run_id = i.run_id and r.check_name = i.check_name
-                                and r.asset = i.asset)
-        """)
-    finally:
-        con.close()

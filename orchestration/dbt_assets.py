@@ -19,6 +19,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
+from kyluat import periods
 from kyluat.check_results import record_check_results
 from kyluat.config import DBT_PROJECT_DIR
 from orchestration.dbt_runner import BuildResult, NodeResult, dbt_build, write_results
@@ -144,6 +145,7 @@ def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
     con = warehouse.connect()
     try:
         years = years_this_run(con, context.run.tags)
+        periods.record_build(con, context.run.run_id, years)  # before: a failed build counts
     finally:
         con.close()  # dbt opens the file next
     described = describe_years(years)

@@ -9,6 +9,7 @@ from kyluat.changes import project_fingerprint
 from kyluat.publish import publish
 from orchestration.dbt_assets import MART_KEYS
 from orchestration.ingest_assets import AUDIT_KEYS
+from orchestration.partitions import describe_years
 from orchestration.resources import WarehouseResource
 
 
@@ -18,8 +19,15 @@ def published_warehouse(context: AssetExecutionContext,
                         warehouse: WarehouseResource) -> MaterializeResult:
     settings = warehouse.settings()
     docs = build_data_docs(settings.quality_dir)
-    result = publish(settings)
-    context.log.info(f"published {len(result.tables)} tables to {result.path}")
+    con = warehouse.connect(read_only=True)
+    try:
+        years = periods.years_built_since_publication(con)
+    finally:
+        con.close()
+    result = publish(settings, years)
+    how = (f"incrementally (reporting years {describe_years(years)})" if result.incremental
+           else f"in full ({result.fallback or 'every year rebuilt'})")
+    context.log.info(f"published {len(result.tables)} tables to {result.path} {how}")
     con = warehouse.connect()
     try:
         con.execute("begin transaction")
@@ -29,5 +37,6 @@ def published_warehouse(context: AssetExecutionContext,
         con.execute("commit")
     finally:
         con.close()
-    return MaterializeResult(metadata={"path": str(result.path), "data_docs": str(docs), **{
+    return MaterializeResult(metadata={"path": str(result.path), "data_docs": str(docs),
+                                       "published": how, **{
         f"rows {name}": rows for name, rows in result.tables.items()}})

@@ -1,12 +1,31 @@
 {#
   The current version of each business key in a raw table: the row from the latest file
   (then the latest row of that file). Earlier versions stay in raw and in the history models.
+
+  `touching` (a condition on raw rows) keeps only the business keys that have at least one
+  version satisfying it, and computes their current version over ALL their versions: a kept
+  key gets the same current row as without the condition. (A semi join on the key columns,
+  which the contract requires, so never null.) A year-partitioned fact rebuilding some years
+  passes "the version's date falls in a rebuilt year": every key whose current
+  version falls in those years is kept, and the window runs over far fewer rows.
 #}
-{% macro current_version(relation, key_columns, newest_first='') -%}
-select *
-from {{ relation }}
+{% macro current_version(relation, key_columns, newest_first='', touching=none) -%}
+    {%- set keep_touched = '' -%}
+    {%- if touching is not none -%}
+        {%- set same_key = [] -%}
+        {%- for key in key_columns -%}
+            {%- do same_key.append('versions.' ~ key ~ ' = touched.' ~ key) -%}
+        {%- endfor -%}
+        {%- set keep_touched = 'semi join (select ' ~ key_columns | join(', ') ~ ' from '
+            ~ relation ~ ' where ' ~ touching ~ ') as touched on '
+            ~ same_key | join(' and ') -%}
+    {%- endif -%}
+select versions.*
+from {{ relation }} as versions
+{{ keep_touched }}
 qualify row_number() over (
-    partition by {{ key_columns | join(', ') }}
-    order by {% if newest_first %}{{ newest_first }}, {% endif %}_file_id desc, _row_number desc
+    partition by versions.{{ key_columns | join(', versions.') }}
+    order by {% if newest_first %}{{ newest_first }}, {% endif %}versions._file_id desc,
+        versions._row_number desc
 ) = 1
 {%- endmacro %}

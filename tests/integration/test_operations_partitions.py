@@ -172,9 +172,85 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
         years = {2022, 2023} if table == "marts.mart_discipline_unit_year" else {2022}
         assert_rebuilt(before[table], after[table], years, table)
     assert published_member_count(settings, 2022) == members_2022 + 1
+    assert "incrementally (reporting years 2022)" in publication_note(outcome.run_id)
+    published_incrementally = published_marts(settings)
 
     outcome = run_pipeline(full_refresh=True)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    assert "in full" in publication_note(outcome.run_id)
     full_build = stored_rows(settings)
     assert {table: sorted(rows) for table, rows in full_build.items()} == {
         table: sorted(rows) for table, rows in after.items()}
+    # the file published by copying only 2022 equals the one published in full
+    assert published_marts(settings) == published_incrementally
+
+
+def publication_note(run_id: str) -> str:
+    [record] = [r for r in DagsterInstance.get().get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        if r.asset_key.to_user_string() == "published/analytics"]
+    return record.event_log_entry.asset_materialization.metadata["published"].value
+
+
+def published_marts(settings) -> dict[str, list[tuple]]:
+    """Every published mart, its rows sorted, and its column types."""
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' "
+            "order by 1").fetchall()]
+        return {t: (con.execute(f"select column_name, data_type from duckdb_columns() where "
+                                f"schema_name = 'marts' and table_name = '{t}' "
+                                "order by column_index").fetchall(),
+                    sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr))
+                for t in tables}
+    finally:
+        con.close()
+
+
+UNIT_TREE = ("intermediate.int_org_unit_ancestry", "intermediate.int_org_unit_current_map",
+             "intermediate.int_org_unit_current_rollup", "marts.bridge_org_unit_ancestry",
+             "marts.bridge_org_unit_current_rollup")
+
+
+def unit_tree_rows(settings) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        con.execute("set preserve_insertion_order = true")
+        return {table: con.execute(f"select * from {table}").fetchall() for table in UNIT_TREE}
+    finally:
+        con.close()
+
+
+def test_the_unit_tree_is_rebuilt_when_units_arrive_and_equals_a_full_build(sample_warehouse):
+    """The unit-tree models are left alone while raw.org_units is unchanged (their rows keep
+    the shuffled storage order), and rebuilt whole, as a full build, when a unit arrives."""
+    settings = sample_warehouse
+    con = duckdb.connect(str(settings.working_db))
+    try:
+        for table in UNIT_TREE:
+            con.execute(f"create temp table shuffled as select * from {table}")
+            con.execute(f"delete from {table}")
+            con.execute(f"insert into {table} select * from shuffled as r "
+                        "order by md5(r::varchar)")
+            con.execute("drop table shuffled")
+    finally:
+        con.close()
+    shuffled = unit_tree_rows(settings)
+
+    assert run_pipeline().success
+    assert unit_tree_rows(settings) == shuffled, "a unit-tree model was rebuilt needlessly"
+
+    write(settings.landing_dir / "org_units" / "02_new_unit.csv",
+          "unit_code,valid_from,name,level,parent_code,unit_type,valid_to,successor_codes\n"
+          "QNM-D11-G99,2023-03-01,Chi bộ mới,grassroots,QNM-D11,commune,2025-07-01,\n"
+          "QNM-D11-G99,2025-07-01,Chi bộ mới,grassroots,DNG,commune,,\n")
+    outcome = run_pipeline()
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    incremental = {table: sorted(rows) for table, rows in unit_tree_rows(settings).items()}
+    assert any("QNM-D11-G99" in row for row in incremental["marts.bridge_org_unit_ancestry"])
+    assert incremental != {table: sorted(rows) for table, rows in shuffled.items()}
+
+    outcome = run_pipeline(full_refresh=True)
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    assert {table: sorted(rows) for table, rows in unit_tree_rows(settings).items()} == incremental

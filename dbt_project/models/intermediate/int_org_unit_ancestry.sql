@@ -1,6 +1,13 @@
 -- Every (unit, ancestor) pair with the dates between which the unit sat under that ancestor,
 -- following the tree as it was (each step uses the parent version valid at the time).
 -- distance 0 is the unit itself, so "the unit and everything below it" is one equality join.
+-- depends_on: {{ ref('int_org_unit_input_fingerprint') }}
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ delete_if_unit_tree_changed() }}",
+    post_hook="{{ keep_unit_tree_input() }}",
+) }}
+
 with recursive versions as (
     select
         unit_code,
@@ -8,6 +15,7 @@ with recursive versions as (
         valid_to,
         parent_code
     from {{ ref('stg_org_units') }}
+    where {{ when_unit_tree_changed() }}
 ),
 
 chain (unit_code, ancestor_code, distance, valid_from, valid_to) as (

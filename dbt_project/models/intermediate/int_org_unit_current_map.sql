@@ -2,12 +2,20 @@
 -- A closed unit is followed through its successors until an open unit is reached.
 -- Rule for several successors: the FIRST successor listed (submitters list the unit that
 -- takes over the main body first); the others only receive history they report themselves.
+-- depends_on: {{ ref('int_org_unit_input_fingerprint') }}
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ delete_if_unit_tree_changed() }}",
+    post_hook="{{ keep_unit_tree_input() }}",
+) }}
+
 with recursive units as (
     select
         unit_code,
         bool_or(is_open) as is_open,
         arg_max(successor_codes, valid_from) as successor_codes
     from {{ ref('stg_org_units') }}
+    where {{ when_unit_tree_changed() }}
     group by unit_code
 ),
 

@@ -1,5 +1,12 @@
 -- Roll any unit (even a closed one) up the CURRENT tree: the unit is first mapped to the unit
 -- that carries it today, then to every ancestor of that unit in the open structure.
+-- depends_on: {{ ref('int_org_unit_input_fingerprint') }} {{ ref('stg_org_units') }}
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ delete_if_unit_tree_changed() }}",
+    post_hook="{{ keep_unit_tree_input() }}",
+) }}
+
 select
     map.unit_code,
     map.current_unit_code,
@@ -10,3 +17,4 @@ inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         map.current_unit_code = ancestry.unit_code
         and ancestry.valid_to = date '9999-12-31'
+where {{ when_unit_tree_changed() }}

@@ -1,6 +1,7 @@
 -- One row per inspection, supervision or complaint/denunciation case (current version), with
 -- its contribution to each step of the funnel: inspected -> violation found -> discipline
 -- required -> disciplined (decisions that name this activity in activity_ref).
+-- depends_on: {{ source('raw', 'activities') }} {{ ref('vocab_activity_type') }}
 {{ config(
     materialized='incremental',
     tags=['by_year'],
@@ -56,7 +57,7 @@ select
     coalesce(org_decisions.orgs_disciplined, 0) as orgs_disciplined,
     conducting_unit.level as conducting_unit_level,
     activities.source_file_id
-from {{ ref('stg_activities') }} as activities
+from {{ staged_for_rebuild_years('activities', 'year(start_date)') }} as activities
 left join member_decisions on activities.activity_ref = member_decisions.activity_ref
 left join org_decisions on activities.activity_ref = org_decisions.activity_ref
 left join {{ ref('stg_org_units') }} as conducting_unit

@@ -1,5 +1,6 @@
 -- One row per (decision, member), current version. Revoked decisions stay, flagged, so that
 -- history is visible; every official total excludes them (`counts_in_totals`).
+-- depends_on: {{ source('raw', 'member_disciplines') }}
 {{ config(
     materialized='incremental',
     tags=['by_year'],
@@ -24,7 +25,7 @@ select
     decisions.activity_ref,
     deciding_unit.level as deciding_unit_level,
     decisions.source_file_id
-from {{ ref('stg_member_disciplines') }} as decisions
+from {{ staged_for_rebuild_years('member_disciplines', 'year(decision_date)') }} as decisions
 left join {{ ref('stg_org_units') }} as deciding_unit
     on
         decisions.deciding_unit_code = deciding_unit.unit_code

@@ -1,4 +1,5 @@
 -- One row per (decision, organisation disciplined), current version; revoked ones flagged.
+-- depends_on: {{ source('raw', 'org_disciplines') }}
 {{ config(
     materialized='incremental',
     tags=['by_year'],
@@ -20,7 +21,7 @@ select
     decisions.status <> 'revoked' as counts_in_totals,
     deciding_unit.level as deciding_unit_level,
     decisions.source_file_id
-from {{ ref('stg_org_disciplines') }} as decisions
+from {{ staged_for_rebuild_years('org_disciplines', 'year(decision_date)') }} as decisions
 left join {{ ref('stg_org_units') }} as deciding_unit
     on
         decisions.deciding_unit_code = deciding_unit.unit_code
