@@ -37,7 +37,7 @@ from kyluat.readers import (
     sql_text,
     workbook_kinds,
 )
-from kyluat.validation import SQL_TYPES, check_src
+from kyluat.validation import SQL_TYPES, UNIT_VERSIONS_SQL, check_src
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") -> None:
     """Temp table `known_units`: the unit versions of relation `units`, plus, for an org_units
-    file, those of the file at hand (temp table `src`)."""
+    file, those of the file at hand (temp table `src`); and temp table `unit_versions`, the
+    same grouped by unit (both are read by `check_src`)."""
     query = f"select unit_code, valid_from, valid_to from {units}"
     if kind.name == "org_units":
         parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
@@ -139,6 +140,7 @@ def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") 
             from src where unit_code is not null
         """
     con.execute("create or replace temp table known_units as " + query)
+    con.execute(UNIT_VERSIONS_SQL)
 
 
 @contextmanager
@@ -172,6 +174,7 @@ class Loader:
         self.key = key
         self.summary = IngestSummary()
         self._units_stale = True  # scratch `loaded_units` may differ from raw.org_units
+        self._known_stale = True  # scratch `known_units` may differ from `loaded_units`
 
     def _to_scratch(self, table: str, query: str, params: list | None = None) -> None:
         """Scratch temp table `table` from `query` on the run's transaction (which sees the
@@ -196,7 +199,11 @@ class Loader:
         if self._units_stale:
             self._to_scratch("loaded_units", CURRENT_UNITS_SQL)
             self._units_stale = False
-        refresh_known_units(self.scratch, kind, "loaded_units")
+            self._known_stale = True
+        # The units of an org_units file are its own: known_units is made again for each.
+        if self._known_stale or kind.name == "org_units":
+            refresh_known_units(self.scratch, kind, "loaded_units")
+            self._known_stale = kind.name == "org_units"
 
     def _accept(self, kind: Kind, checked: str) -> int:
         """Rows of `checked` that pass go to raw."""

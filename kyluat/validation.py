@@ -1,11 +1,12 @@
 """Contract checks (CONTRACT §2, §4, §5) as one SQL statement over whole files.
 
-Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column) and
-temp table `known_units` (unit_code, valid_from, valid_to). Output: temp table `checked`
+Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column),
+temp table `known_units` (unit_code, valid_from, valid_to) and temp table `unit_versions` (the
+same, one row per unit: see `UNIT_VERSIONS_SQL`). Output: temp table `checked`
 with the typed, normalised columns as stored in `raw`, `_errors` (reasons a clerk can act
 on), `_retryable` (false for in-file duplicates and formula-like member ids, which no later
-run can fix) and `_raw` (the submitted values as JSON, member ids already replaced by their
-keys).
+run can fix) and `_raw` (for failing rows, the submitted values as JSON, member ids already
+replaced by their keys; null for rows that pass).
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ from kyluat.contract import Column, ColumnType, Kind
 from kyluat.pseudonym import hmac_sql, normalize_member_id_sql
 
 T = ColumnType
+
+# The versions of each known unit, one row per unit: made once for all the checks against the
+# same units (grouping a national tree for every check cost more than checking a small file).
+UNIT_VERSIONS_SQL = """
+    create or replace temp table unit_versions as
+    select unit_code, list(struct_pack(valid_from := valid_from, valid_to := valid_to))
+        as versions
+    from known_units group by unit_code
+"""
 
 SQL_TYPES = {
     T.TEXT: "varchar", T.UNIT: "varchar", T.UNIT_LIST: "varchar[]", T.DATE: "date",
@@ -399,10 +409,6 @@ class _Builder:
             select {'* exclude (' + ', '.join(id_columns) + ')' if id_columns else '*'}
                 {', ' + hashed if hashed else ''}
             from normalized n
-        ), unit_versions as (
-            select unit_code, list(struct_pack(valid_from := valid_from, valid_to := valid_to))
-                as versions
-            from known_units group by unit_code
         ){''.join(self.unit_list_ctes)}
         , typed as (
             select n._file_id, n._row_number,
@@ -413,17 +419,22 @@ class _Builder:
             from hashed n{''.join(self.unit_joins)}
         )
         , keys as (
-            select src._file_id, src._row_number, {key_exprs}
-            from src{''.join(key_joins)}
+            select k.*, hash({', '.join(f'k.{k}' for k in ['_file_id', *identity])}) as _hash
+            from (select src._file_id, src._row_number, {key_exprs}
+                  from src{''.join(key_joins)}) k
+            where {' and '.join(f'k.{k} is not null' for k in keys)}
+        ), candidates as (
+            -- most keys are unique: the rows whose key hash repeats are compared whole
+            select * from keys where _hash in (
+                select _hash from keys group by _hash having count(*) > 1)
         ), firsts as (
             select k._file_id, {', '.join(f'k.{k}' for k in identity)},
                 min(k._row_number) as _first_row
-            from keys k
-            where {' and '.join(f'k.{k} is not null' for k in keys)}
+            from candidates k
             group by all having count(*) > 1
         ), duplicates as (
             select k._file_id, k._row_number, f._first_row
-            from keys k join firsts f on {same_identity}
+            from candidates k join firsts f on {same_identity}
             where k._row_number > f._first_row
         )
         select t.* exclude ({', '.join(f'_v_{s}' for s in stored)}, _unfixable),
