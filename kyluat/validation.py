@@ -422,11 +422,13 @@ class _Builder:
             select k.*, hash({', '.join(f'k.{k}' for k in ['_file_id', *identity])}) as _hash
             from (select src._file_id, src._row_number, {key_exprs}
                   from src{''.join(key_joins)}) k
-            where {' and '.join(f'k.{k} is not null' for k in keys)}
         ), candidates as (
-            -- most keys are unique: the rows whose key hash repeats are compared whole
-            select * from keys where _hash in (
-                select _hash from keys group by _hash having count(*) > 1)
+            -- Most keys are unique: only the rows whose key hash repeats are compared whole.
+            -- (Rows with a null key are left out here, where the filter is not pushed into
+            -- the scan of `src`: there it would normalise every key twice.)
+            select * from keys k
+            where {' and '.join(f'k.{k} is not null' for k in keys)}
+              and k._hash in (select _hash from keys group by _hash having count(*) > 1)
         ), firsts as (
             select k._file_id, {', '.join(f'k.{k}' for k in identity)},
                 min(k._row_number) as _first_row
