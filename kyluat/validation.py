@@ -92,11 +92,13 @@ class _Builder:
 
     def date_of(self, name: str) -> str:
         """The parsed value of date column `name` (parsed once per distinct value)."""
+        assert self.kind.column(name).type is T.DATE
         self.helpers.setdefault(name, {}).setdefault(f"_d_{name}", _parse_date(f"n.{name}"))
         return f"n._d_{name}"
 
     def fold_of(self, name: str) -> str:
         """The folded value of column `name` (folded once per distinct value)."""
+        assert self.kind.column(name).type in _PER_VALUE
         self.helpers.setdefault(name, {}).setdefault(f"_f_{name}", f"kyluat_fold(n.{name})")
         return f"n._f_{name}"
 
