@@ -119,16 +119,18 @@ class _Builder:
             self.error(f"regexp_matches({v}, '^[=+\\-@]')",
                        _msg(label, _shown(v), _q(" looks like a spreadsheet formula; "
                                                   "remove the leading character")))
-        typed_before = len(self.typed)
         getattr(self, "_" + c.type.value)(c, v, label)
-        if self._scope:  # the typed value comes from the lookup too
-            (expr,) = self.typed[typed_before:]
-            self.helpers[c.name][f"_t_{c.name}"] = expr.removesuffix(f" as {c.name}")
-            self.typed[typed_before:] = [f"n._t_{c.name} as {c.name}"]
         self._scope = None
 
+    def value(self, name: str, expr: str) -> None:
+        """The typed value of column `name` (of a per-value column, computed in its lookup)."""
+        if self._scope:
+            self.helpers[self._scope][f"_t_{name}"] = expr
+            expr = f"n._t_{name}"
+        self.typed.append(f"{expr} as {name}")
+
     def _text(self, c, v, label):
-        self.typed.append(f"{v} as {c.name}")
+        self.value(c.name, v)
 
     def _member_id(self, c):
         # The id never leaves the `hashed` stage: only its key and a formula flag do.
@@ -140,20 +142,20 @@ class _Builder:
         self.member_key_exprs[c.name + "_is_formula"] = (
             f"coalesce(regexp_matches({v}, '^[=+\\-@]'), false)")
         key = f"n.{c.stored_name}"
-        self.typed.append(f"{key} as {c.stored_name}")
+        self.value(c.stored_name, key)
         if c.required:
             self.error(f"{key} is null", _q(f"missing {c.name} (required)"))
         self.error(f"n.{c.name}_is_formula",
                    _q(f"{c.name} looks like a spreadsheet formula; remove the leading character"))
 
     def _code(self, c, v, label):
-        self.typed.append(f"upper({v}) as {c.name}")
+        self.value(c.name, f"upper({v})")
         self.error(f"{v} is not null and not regexp_full_match(upper({v}), '[A-Z][A-Z0-9_]*')",
                    _msg(label, _shown(v), _q(" is not an upper-case code such as PAR_INDEX")))
 
     def _date(self, c, v, label):
         parsed = self.date_of(c.name)
-        self.typed.append(f"{parsed} as {c.name}")
+        self.value(c.name, parsed)
         self.error(f"{v} is not null and {parsed} is null",
                    _msg(label, _shown(v), _q(" is not a date; write YYYY-MM-DD or DD/MM/YYYY")))
         if not c.future_ok:
@@ -162,14 +164,14 @@ class _Builder:
 
     def _bool(self, c, v, label):
         folded = self.fold_of(c.name)
-        self.typed.append(f"coalesce({folded} in {_TRUE}, false) as {c.name}")
+        self.value(c.name, f"coalesce({folded} in {_TRUE}, false)")
         self.error(f"{v} is not null and {folded} not in {_TRUE} and {folded} not in {_FALSE}",
                    _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")))
 
     def _count(self, c, v, label):
         # 12.0 (a spreadsheet's float) is 12, but 1.000 is a thousand written the Vietnamese
         # way, so a point followed by three digits is not read as a decimal point.
-        self.typed.append(f"try_cast(split_part({v}, '.', 1) as bigint) as {c.name}")
+        self.value(c.name, f"try_cast(split_part({v}, '.', 1) as bigint)")
         self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0{{1,2}})?')",
                    _msg(label, _shown(v), _q(" is not a whole number; write digits only, "
                                              "without thousands separators")))
@@ -178,7 +180,7 @@ class _Builder:
                    _msg(label, v, _q(" is negative; counts cannot be")))
 
     def _year(self, c, v, label):
-        self.typed.append(f"try_cast({v} as integer) as {c.name}")
+        self.value(c.name, f"try_cast({v} as integer)")
         self.error(f"{v} is not null and not regexp_full_match({v}, '[0-9]{{4}}')",
                    _msg(label, _shown(v), _q(" is not a four-digit year")))
         self.error(f"try_cast({v} as integer) > year(current_date)",
@@ -188,7 +190,7 @@ class _Builder:
         # a decimal comma (81,28) is read as a decimal point
         value = (f"try_cast(case when {v} like '%,%' and {v} not like '%.%' "
                  f"then replace({v}, ',', '.') else {v} end as double)")
-        self.typed.append(f"{value} as {c.name}")
+        self.value(c.name, value)
         self.error(f"{v} is not null and {value} is null",
                    _msg(label, _shown(v), _q(" is not a number")))
 
@@ -209,9 +211,9 @@ class _Builder:
         lookup = f"{self._vocab_map(c)}[{self.fold_of(c.name)}]"
         if c.default:
             default = f"case when {v} is null then {_q(c.default)} end"
-            self.typed.append(f"coalesce({lookup}, {default}) as {c.name}")
+            self.value(c.name, f"coalesce({lookup}, {default})")
         else:
-            self.typed.append(f"{lookup} as {c.name}")
+            self.value(c.name, lookup)
         self.error(f"{v} is not null and {lookup} is null", self._expected(c).format(value=v))
 
     def _vocab_list(self, c, v, label):
@@ -224,14 +226,14 @@ class _Builder:
             is_all = f"{self.fold_of(c.name)} in ('all', 'tat ca')"
             codes = f"case when {is_all} then ['all'] else {codes} end"
             unknown = f"case when {is_all} then [] else {unknown} end"
-        self.typed.append(f"{codes} as {c.name}")
+        self.value(c.name, codes)
         self.error(f"{v} is not null and len({unknown}) > 0",
                    self._expected(c).format(value=f"array_to_string({unknown}, ';')"))
         if c.required:
             self.error(f"{v} is not null and len({items}) = 0", _q(f"missing {c.name} (required)"))
 
     def _unit(self, c, v, label):
-        self.typed.append(f"{v} as {c.name}")
+        self.value(c.name, v)
         # One hash join per unit column with the versions of each known unit. (Correlated
         # EXISTS subqueries become several joins that carry every column of every row.)
         alias = f"units_{c.name}"
@@ -251,7 +253,7 @@ class _Builder:
 
     def _unit_list(self, c, v, label):
         items = _split(v)
-        self.typed.append(f"{items} as {c.name}")
+        self.value(c.name, items)
         # The unknown codes of each distinct value, by an anti-join with known_units. (Testing
         # each code against a list of every known unit copies that list into every row:
         # quadratic in the size of the tree, hours for a national org_units file.)
