@@ -188,9 +188,12 @@ class Loader:
         """Scratch table `checked` written to a file; returns the relation that reads it."""
         path = sql_text(str(self.staging / "checked.parquet"))
         # Only quarantined rows keep their submitted values: writing them for every row cost
-        # more than the rest of the file.
+        # more than the rest of the file. One Parquet row group for a batch (up to 8 of the
+        # warehouse's): row groups cut anywhere else made each insert into raw write row groups
+        # it then merged and wrote again (the warehouse file of a national load grew twofold).
         self.scratch.execute(f"copy (select * replace (case when len(_errors) > 0 then _raw end "
-                             f"as _raw) from checked) to {path} (format parquet)")
+                             f"as _raw) from checked) to {path} "
+                             f"(format parquet, row_group_size {8 * 122_880})")
         return f"read_parquet({path})"
 
     def refresh_units(self, kind: Kind) -> None:
