@@ -37,7 +37,7 @@ from kyluat.readers import (
     sql_text,
     workbook_kinds,
 )
-from kyluat.validation import SQL_TYPES, check_src
+from kyluat.validation import SQL_TYPES, UNIT_VERSIONS_SQL, check_src
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") -> None:
     """Temp table `known_units`: the unit versions of relation `units`, plus, for an org_units
-    file, those of the file at hand (temp table `src`)."""
+    file, those of the file at hand (temp table `src`); and temp table `unit_versions`, the
+    same grouped by unit (both are read by `check_src`)."""
     query = f"select unit_code, valid_from, valid_to from {units}"
     if kind.name == "org_units":
         parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
@@ -140,6 +141,7 @@ def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") 
             from src where unit_code is not null
         """
     con.execute("create or replace temp table known_units as " + query)
+    con.execute(UNIT_VERSIONS_SQL)
 
 
 @contextmanager
@@ -173,6 +175,7 @@ class Loader:
         self.key = key
         self.summary = IngestSummary()
         self._units_stale = True  # scratch `loaded_units` may differ from raw.org_units
+        self._known_stale = True  # scratch `known_units` may differ from `loaded_units`
 
     def _to_scratch(self, table: str, query: str, params: list | None = None) -> None:
         """Scratch temp table `table` from `query` on the run's transaction (which sees the
@@ -186,9 +189,12 @@ class Loader:
         """Scratch table `checked` written to a file; returns the relation that reads it."""
         path = sql_text(str(self.staging / "checked.parquet"))
         # Only quarantined rows keep their submitted values: writing them for every row cost
-        # more than the rest of the file.
+        # more than the rest of the file. One Parquet row group for a batch (up to 8 of the
+        # warehouse's): row groups cut anywhere else made each insert into raw write row groups
+        # it then merged and wrote again (the warehouse file of a national load grew twofold).
         self.scratch.execute(f"copy (select * replace (case when len(_errors) > 0 then _raw end "
-                             f"as _raw) from checked) to {path} (format parquet)")
+                             f"as _raw) from checked) to {path} "
+                             f"(format parquet, row_group_size {8 * 122_880})")
         return f"read_parquet({path})"
 
     def refresh_units(self, kind: Kind) -> None:
@@ -197,7 +203,11 @@ class Loader:
         if self._units_stale:
             self._to_scratch("loaded_units", CURRENT_UNITS_SQL)
             self._units_stale = False
-        refresh_known_units(self.scratch, kind, "loaded_units")
+            self._known_stale = True
+        # The units of an org_units file are its own: known_units is made again for each.
+        if self._known_stale or kind.name == "org_units":
+            refresh_known_units(self.scratch, kind, "loaded_units")
+            self._known_stale = kind.name == "org_units"
 
     def _accept(self, kind: Kind, checked: str) -> int:
         """Rows of `checked` that pass go to raw."""

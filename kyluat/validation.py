@@ -1,11 +1,12 @@
 """Contract checks (CONTRACT §2, §4, §5) as one SQL statement over whole files.
 
-Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column) and
-temp table `known_units` (unit_code, valid_from, valid_to). Output: temp table `checked`
+Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column),
+temp table `known_units` (unit_code, valid_from, valid_to) and temp table `unit_versions` (the
+same, one row per unit: see `UNIT_VERSIONS_SQL`). Output: temp table `checked`
 with the typed, normalised columns as stored in `raw`, `_errors` (reasons a clerk can act
 on), `_retryable` (false for in-file duplicates and formula-like member ids, which no later
-run can fix) and `_raw` (the submitted values as JSON, member ids already replaced by their
-keys).
+run can fix) and `_raw` (for failing rows, the submitted values as JSON, member ids already
+replaced by their keys; null for rows that pass).
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ from kyluat.contract import Column, ColumnType, Kind
 from kyluat.pseudonym import hmac_sql, normalize_member_id_sql
 
 T = ColumnType
+
+# The versions of each known unit, one row per unit: made once for all the checks against the
+# same units (grouping a national tree for every check cost more than checking a small file).
+UNIT_VERSIONS_SQL = """
+    create or replace temp table unit_versions as
+    select unit_code, list(struct_pack(valid_from := valid_from, valid_to := valid_to))
+        as versions
+    from known_units group by unit_code
+"""
 
 SQL_TYPES = {
     T.TEXT: "varchar", T.UNIT: "varchar", T.UNIT_LIST: "varchar[]", T.DATE: "date",
@@ -53,18 +63,44 @@ def _parse_date(v: str) -> str:
             f"try_strptime({v}, '%Y-%m-%d %H:%M:%S'))::date end")
 
 
+# Columns whose rules and typed value depend on the submitted value alone, and which take few
+# distinct values (dates, flags, counts, codes, vocabulary terms): each is normalised and
+# checked once per distinct value, in a lookup joined to the rows. (Folding, parsing and
+# matching every row's value again were most of the cost of a check.)
+_PER_VALUE = {T.DATE, T.BOOL, T.COUNT, T.YEAR, T.NUMBER, T.CODE, T.VOCAB, T.VOCAB_LIST}
+
+
+def _normalized(v: str) -> str:
+    return f"nullif(trim(nfc_normalize({v}::varchar)), '')"
+
+
 class _Builder:
     def __init__(self, kind: Kind, key: bytes, prehashed: bool):
         self.kind = kind
         self.key = key
         self.prehashed = prehashed
         self.typed: list[str] = []
-        self.errors: list[str] = []
-        self.conditions: list[str] = []
+        # (column checked once per value, or None for rules evaluated on each row, condition,
+        # message), in the order of the reasons
+        self.rules: list[tuple[str | None, str, str]] = []
+        # per-value helpers of each per-value column: {column: {alias: expression}}
+        self.helpers: dict[str, dict[str, str]] = {}
+        self._scope: str | None = None
 
     def error(self, condition: str, message: str) -> None:
-        self.errors.append(f"case when {condition} then {message} end")
-        self.conditions.append(condition)
+        self.rules.append((self._scope, condition, message))
+
+    def date_of(self, name: str) -> str:
+        """The parsed value of date column `name` (parsed once per distinct value)."""
+        assert self.kind.column(name).type is T.DATE
+        self.helpers.setdefault(name, {}).setdefault(f"_d_{name}", _parse_date(f"n.{name}"))
+        return f"n._d_{name}"
+
+    def fold_of(self, name: str) -> str:
+        """The folded value of column `name` (folded once per distinct value)."""
+        assert self.kind.column(name).type in _PER_VALUE
+        self.helpers.setdefault(name, {}).setdefault(f"_f_{name}", f"kyluat_fold(n.{name})")
+        return f"n._f_{name}"
 
     def column(self, c: Column) -> None:
         v = f"n.{c.name}"
@@ -74,6 +110,9 @@ class _Builder:
         if c.type is T.MEMBER_ID:
             self._member_id(c)
             return
+        self._scope = c.name if c.type in _PER_VALUE else None
+        if self._scope:
+            self.helpers.setdefault(c.name, {})
         if c.required:
             self.error(f"{v} is null", _q(f"missing {c.name} (required)"))
         if c.type in (T.TEXT, T.UNIT, T.UNIT_LIST, T.CODE):
@@ -81,9 +120,17 @@ class _Builder:
                        _msg(label, _shown(v), _q(" looks like a spreadsheet formula; "
                                                   "remove the leading character")))
         getattr(self, "_" + c.type.value)(c, v, label)
+        self._scope = None
+
+    def value(self, name: str, expr: str) -> None:
+        """The typed value of column `name` (of a per-value column, computed in its lookup)."""
+        if self._scope:
+            self.helpers[self._scope][f"_t_{name}"] = expr
+            expr = f"n._t_{name}"
+        self.typed.append(f"{expr} as {name}")
 
     def _text(self, c, v, label):
-        self.typed.append(f"{v} as {c.name}")
+        self.value(c.name, v)
 
     def _member_id(self, c):
         # The id never leaves the `hashed` stage: only its key and a formula flag do.
@@ -95,20 +142,20 @@ class _Builder:
         self.member_key_exprs[c.name + "_is_formula"] = (
             f"coalesce(regexp_matches({v}, '^[=+\\-@]'), false)")
         key = f"n.{c.stored_name}"
-        self.typed.append(f"{key} as {c.stored_name}")
+        self.value(c.stored_name, key)
         if c.required:
             self.error(f"{key} is null", _q(f"missing {c.name} (required)"))
         self.error(f"n.{c.name}_is_formula",
                    _q(f"{c.name} looks like a spreadsheet formula; remove the leading character"))
 
     def _code(self, c, v, label):
-        self.typed.append(f"upper({v}) as {c.name}")
+        self.value(c.name, f"upper({v})")
         self.error(f"{v} is not null and not regexp_full_match(upper({v}), '[A-Z][A-Z0-9_]*')",
                    _msg(label, _shown(v), _q(" is not an upper-case code such as PAR_INDEX")))
 
     def _date(self, c, v, label):
-        parsed = _parse_date(v)
-        self.typed.append(f"{parsed} as {c.name}")
+        parsed = self.date_of(c.name)
+        self.value(c.name, parsed)
         self.error(f"{v} is not null and {parsed} is null",
                    _msg(label, _shown(v), _q(" is not a date; write YYYY-MM-DD or DD/MM/YYYY")))
         if not c.future_ok:
@@ -116,15 +163,15 @@ class _Builder:
                        _msg(label, f"strftime({parsed}, '%Y-%m-%d')", _q(" is in the future")))
 
     def _bool(self, c, v, label):
-        folded = f"kyluat_fold({v})"
-        self.typed.append(f"coalesce({folded} in {_TRUE}, false) as {c.name}")
+        folded = self.fold_of(c.name)
+        self.value(c.name, f"coalesce({folded} in {_TRUE}, false)")
         self.error(f"{v} is not null and {folded} not in {_TRUE} and {folded} not in {_FALSE}",
                    _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")))
 
     def _count(self, c, v, label):
         # 12.0 (a spreadsheet's float) is 12, but 1.000 is a thousand written the Vietnamese
         # way, so a point followed by three digits is not read as a decimal point.
-        self.typed.append(f"try_cast(split_part({v}, '.', 1) as bigint) as {c.name}")
+        self.value(c.name, f"try_cast(split_part({v}, '.', 1) as bigint)")
         self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0{{1,2}})?')",
                    _msg(label, _shown(v), _q(" is not a whole number; write digits only, "
                                              "without thousands separators")))
@@ -133,7 +180,7 @@ class _Builder:
                    _msg(label, v, _q(" is negative; counts cannot be")))
 
     def _year(self, c, v, label):
-        self.typed.append(f"try_cast({v} as integer) as {c.name}")
+        self.value(c.name, f"try_cast({v} as integer)")
         self.error(f"{v} is not null and not regexp_full_match({v}, '[0-9]{{4}}')",
                    _msg(label, _shown(v), _q(" is not a four-digit year")))
         self.error(f"try_cast({v} as integer) > year(current_date)",
@@ -143,7 +190,7 @@ class _Builder:
         # a decimal comma (81,28) is read as a decimal point
         value = (f"try_cast(case when {v} like '%,%' and {v} not like '%.%' "
                  f"then replace({v}, ',', '.') else {v} end as double)")
-        self.typed.append(f"{value} as {c.name}")
+        self.value(c.name, value)
         self.error(f"{v} is not null and {value} is null",
                    _msg(label, _shown(v), _q(" is not a number")))
 
@@ -161,12 +208,12 @@ class _Builder:
 
     def _vocab(self, c, v, label):
         self.vocabularies.add(c.vocabulary)
-        lookup = f"{self._vocab_map(c)}[kyluat_fold({v})]"
+        lookup = f"{self._vocab_map(c)}[{self.fold_of(c.name)}]"
         if c.default:
             default = f"case when {v} is null then {_q(c.default)} end"
-            self.typed.append(f"coalesce({lookup}, {default}) as {c.name}")
+            self.value(c.name, f"coalesce({lookup}, {default})")
         else:
-            self.typed.append(f"{lookup} as {c.name}")
+            self.value(c.name, lookup)
         self.error(f"{v} is not null and {lookup} is null", self._expected(c).format(value=v))
 
     def _vocab_list(self, c, v, label):
@@ -176,17 +223,17 @@ class _Builder:
         codes = f"list_sort(list_distinct(list_transform({items}, lambda x: {code_of})))"
         unknown = f"list_filter({items}, lambda x: {code_of} is null)"
         if c.allow_all:
-            is_all = f"kyluat_fold({v}) in ('all', 'tat ca')"
+            is_all = f"{self.fold_of(c.name)} in ('all', 'tat ca')"
             codes = f"case when {is_all} then ['all'] else {codes} end"
             unknown = f"case when {is_all} then [] else {unknown} end"
-        self.typed.append(f"{codes} as {c.name}")
+        self.value(c.name, codes)
         self.error(f"{v} is not null and len({unknown}) > 0",
                    self._expected(c).format(value=f"array_to_string({unknown}, ';')"))
         if c.required:
             self.error(f"{v} is not null and len({items}) = 0", _q(f"missing {c.name} (required)"))
 
     def _unit(self, c, v, label):
-        self.typed.append(f"{v} as {c.name}")
+        self.value(c.name, v)
         # One hash join per unit column with the versions of each known unit. (Correlated
         # EXISTS subqueries become several joins that carry every column of every row.)
         alias = f"units_{c.name}"
@@ -196,7 +243,7 @@ class _Builder:
                    _msg(label, _shown(v),
                         _q(" is not a known unit; its org_units row must be sent first")))
         if c.date_column:
-            d = _parse_date(f"n.{c.date_column}")
+            d = self.date_of(c.date_column)
             valid = (f"list_bool_or(list_transform({alias}.versions, lambda u: "
                      f"u.valid_from <= {d} and (u.valid_to is null or {d} < u.valid_to)))")
             self.error(
@@ -206,20 +253,19 @@ class _Builder:
 
     def _unit_list(self, c, v, label):
         items = _split(v)
-        self.typed.append(f"{items} as {c.name}")
-        # The unknown codes of each row, by an anti-join with known_units. (Testing each code
-        # against a list of every known unit copies that list into every row: quadratic in
-        # the size of the tree, hours for a national org_units file.)
+        self.value(c.name, items)
+        # The unknown codes of each distinct value, by an anti-join with known_units. (Testing
+        # each code against a list of every known unit copies that list into every row:
+        # quadratic in the size of the tree, hours for a national org_units file.)
         cte = f"unknown_{c.name}"
         self.unit_list_ctes.append(
-            f", {cte} as (select _file_id, _row_number, list(item order by pos) as codes "
-            f"from (select n._file_id, n._row_number, unnest({items}) as item, "
-            f"generate_subscripts({items}, 1) as pos from hashed n) s "
+            f", {cte} as (select value, list(item order by pos) as codes "
+            f"from (select n.{c.name} as value, unnest({items}) as item, "
+            f"generate_subscripts({items}, 1) as pos "
+            f"from (select distinct {_normalized(f'src.{c.name}')} as {c.name} from src) n) s "
             f"where not exists (select 1 from known_units u where u.unit_code = s.item) "
-            f"group by _file_id, _row_number)")
-        self.unit_joins.append(
-            f" left join {cte} on {cte}._file_id = n._file_id "
-            f"and {cte}._row_number = n._row_number")
+            f"group by value)")
+        self.unit_joins.append(f" left join {cte} on {cte}.value = {v}")
         unknown = f"{cte}.codes"
         self.error(f"{v} is not null and len({unknown}) > 0",
                    _msg(label, _q("names unknown units: "), f"array_to_string({unknown}, ', ')"))
@@ -232,7 +278,7 @@ class _Builder:
         for c in self.kind.columns:
             self.column(c)
         for order in self.kind.date_orders:
-            earlier, later = _parse_date(f"n.{order.earlier}"), _parse_date(f"n.{order.later}")
+            earlier, later = self.date_of(order.earlier), self.date_of(order.later)
             op = "<=" if order.strict else "<"
             self.error(f"{later} {op} {earlier}",
                        _msg(_q(f"{order.later} "), f"strftime({later}, '%Y-%m-%d')",
@@ -244,9 +290,10 @@ class _Builder:
 
     def _member_form_rules(self):
         self.vocabularies.add("member_discipline_form")
-        form = "getvariable('kyluat_vocab_member_discipline_form')[kyluat_fold(n.discipline_form)]"
-        probationary = f"coalesce(kyluat_fold(n.is_probationary) in {_TRUE}, false)"
-        committee = f"coalesce(kyluat_fold(n.is_committee_member) in {_TRUE}, false)"
+        form = (f"getvariable('kyluat_vocab_member_discipline_form')"
+                f"[{self.fold_of('discipline_form')}]")
+        probationary = f"coalesce({self.fold_of('is_probationary')} in {_TRUE}, false)"
+        committee = f"coalesce({self.fold_of('is_committee_member')} in {_TRUE}, false)"
         self.error(f"{probationary} and {form} in ('removal_from_post', 'expulsion')",
                    _msg(_q("discipline_form "), _shown("n.discipline_form"),
                         _q(" is not allowed for a probationary member; "
@@ -255,22 +302,72 @@ class _Builder:
                    _q("discipline_form 'cách chức' (removal from post) needs a post, "
                       "but is_committee_member is not true"))
 
+    def _lookups(self) -> list[str]:
+        """One CTE per per-value column: each distinct submitted value (null included) with
+        its normalised value, helpers, typed value and reasons (`_e_<column>`)."""
+        ctes = []
+        for name, helpers in self.helpers.items():
+            reasons = [f"case when {cond} then {message} end"
+                       for scope, cond, message in self.rules if scope == name]
+            reasons_list = (f"list_filter([{', '.join(reasons)}], lambda e: e is not null)"
+                            if reasons else "[]::varchar[]")
+            first = {a: e for a, e in helpers.items() if not a.startswith("_t_")}
+            typed = {a: e for a, e in helpers.items() if a.startswith("_t_")}
+            ctes.append(
+                f"lookup_{name} as (select n.*"
+                + "".join(f", {e} as {a}" for a, e in typed.items())
+                + f", {reasons_list} as _e_{name} from (select n.*"
+                + "".join(f", {e} as {a}" for a, e in first.items())
+                + f" from (select _value, {_normalized('_value')} as {name} "
+                f"from (select distinct src.{name}::varchar as _value from src)) n) n)")
+        return ctes
+
+    def _lookup_join(self, name: str) -> str:
+        return (f" left join lookup_{name} on lookup_{name}._value "
+                f"is not distinct from src.{name}::varchar")
+
+    def _keys(self) -> tuple[str, list[str]]:
+        """The business key (and vintage) of each row as compared for duplicates, and the
+        lookups it needs. A member key compares as the normalised id it is the HMAC of."""
+        kind = self.kind
+        exprs, joins = [], []
+        identity = kind.key_columns + ([kind.column(kind.vintage_column)]
+                                       if kind.vintage_column else [])
+        for c in identity:
+            if c.type in _PER_VALUE:
+                exprs.append(f"lookup_{c.name}._t_{c.name} as {c.stored_name}")
+                joins.append(self._lookup_join(c.name))
+            elif c.type is T.MEMBER_ID:
+                key = (f"src.{c.stored_name}" if self.prehashed
+                       else normalize_member_id_sql(_normalized(f"src.{c.name}")))
+                exprs.append(f"{key} as {c.stored_name}")
+            elif c.type in (T.TEXT, T.UNIT):
+                exprs.append(f"{_normalized(f'src.{c.name}')} as {c.stored_name}")
+            else:
+                raise ValueError(f"{kind.name}.{c.name}: no key comparison for {c.type}")
+        return ", ".join(exprs), joins
+
     def _statement(self) -> str:
         kind = self.kind
-        normalized = []
+        normalized, joins = [], []
         for c in kind.columns:
             if c.type is T.PERSONAL_NAME:
                 continue
-            normalized.append(f"nullif(trim(nfc_normalize(src.{c.name}::varchar)), '') as {c.name}")
+            if c.name in self.helpers:
+                lookup = f"lookup_{c.name}"
+                normalized += [f"{lookup}.{c.name}", f"{lookup}._e_{c.name}"]
+                normalized += [f"{lookup}.{a}" for a in self.helpers[c.name]]
+                joins.append(self._lookup_join(c.name))
+                continue
+            normalized.append(f"{_normalized(f'src.{c.name}')} as {c.name}")
             if c.type is T.MEMBER_ID:
                 key = f"src.{c.stored_name}" if self.prehashed else "null::varchar"
                 normalized.append(f"{key} as {c.stored_name}")
         hashed = ", ".join(f"{expr} as {name}" for name, expr in self.member_key_exprs.items())
         id_columns = [name for c in kind.columns if c.type is T.MEMBER_ID
                       for name in (c.name, c.stored_name)]
-        vocab_ctes = vocab_joins = ""
-        raw_json = ", ".join(f"{_q(c.stored_name)}, n.{c.stored_name}"
-                             for c in kind.columns if c.type is not T.PERSONAL_NAME)
+        stored = [c.stored_name for c in kind.columns if c.type is not T.PERSONAL_NAME]
+        raw_json = ", ".join(f"{_q(s)}, t._v_{s}" for s in stored)
         keys = [c.stored_name for c in kind.key_columns]
         key_names = ", ".join(c.name for c in kind.key_columns)  # as the clerk wrote them
         # A member id that looks like a formula cannot be checked again later: only its key
@@ -278,67 +375,83 @@ class _Builder:
         unfixable = " or ".join(f"n.{c.name}_is_formula" for c in kind.columns
                                 if c.type is T.MEMBER_ID) or "false"
         identity = keys + ([kind.vintage_column] if kind.vintage_column else [])
-        key_list = ", ".join(["t._file_id"] + [f"t.{k}" for k in identity])
+        key_exprs, key_joins = self._keys()
         # Duplicates by aggregate and join, not a window: a window sorts every column of
         # every row; the join's other side holds only the keys that repeat. (A null vintage
         # is a vintage of its own, as in a partition.)
         same_identity = " and ".join(
-            [f"t.{k} = f.{k}" for k in ["_file_id", *keys]]
-            + [f"t.{v} is not distinct from f.{v}" for v in identity[len(keys):]])
-        errors = ",\n                ".join(self.errors)
-        # Each date is parsed and each vocabulary value folded once, in `parsed`: inlined at
-        # every use they make a statement that takes longer to plan than a small file to check.
-        dates = [c.name for c in kind.columns if c.type is T.DATE]
-        folds = [c.name for c in kind.columns if c.type in (T.VOCAB, T.VOCAB_LIST, T.BOOL)]
-        helpers = [f"{_parse_date(f'n.{c}')} as _d_{c}" for c in dates]
-        helpers += [f"kyluat_fold(n.{c}) as _f_{c}" for c in folds]
-
-        def hoist(text: str) -> str:
-            for c in dates:
-                text = text.replace(_parse_date(f"n.{c}"), f"n._d_{c}")
-            for c in folds:
-                text = text.replace(f"kyluat_fold(n.{c})", f"n._f_{c}")
-            return text
-
-        errors, typed = hoist(errors), hoist(", ".join(self.typed))
-        # Most rows pass: their list of reasons is built only when some rule fails (building
-        # and filtering a list of every rule for every row was half the cost of a check).
-        failing = hoist(" or ".join(f"({c}) is true" for c in self.conditions)) or "false"
+            [f"k.{k} = f.{k}" for k in ["_file_id", *keys]]
+            + [f"k.{v} is not distinct from f.{v}" for v in identity[len(keys):]])
+        # The reasons in rule order: those of a per-value column come whole from its lookup,
+        # the others are built on the row. Most rows pass: their list of reasons is built only
+        # when some rule fails.
+        parts: list[str] = []
+        gate: list[str] = []
+        row_reasons: list[str] = []
+        for i, (scope, cond, message) in enumerate(self.rules):
+            if scope is None:
+                row_reasons.append(f"case when {cond} then {message} end")
+                gate.append(f"({cond}) is true")
+            elif i == 0 or self.rules[i - 1][0] != scope:
+                if row_reasons:
+                    parts.append(f"[{', '.join(row_reasons)}]")
+                    row_reasons = []
+                parts.append(f"n._e_{scope}")
+                gate.append(f"len(n._e_{scope}) > 0")
+        if row_reasons:
+            parts.append(f"[{', '.join(row_reasons)}]")
+        joined = ",\n                ".join(parts)
+        errors = (f"list_filter(flatten([\n                {joined}\n                ]), "
+                  "lambda e: e is not null)") if parts else "[]::varchar[]"
+        failing = " or ".join(gate) or "false"
         return f"""
         create or replace temp table checked as
-        with normalized as (
-            select src._file_id, src._row_number, {', '.join(normalized)} from src
+        with {', '.join(self._lookups()) + ', ' if self.helpers else ''}normalized as (
+            select src._file_id, src._row_number, {', '.join(normalized)}
+            from src{''.join(joins)}
         ), hashed as (
             select {'* exclude (' + ', '.join(id_columns) + ')' if id_columns else '*'}
                 {', ' + hashed if hashed else ''}
             from normalized n
-        ), parsed as (
-            select *{''.join(', ' + h for h in helpers)} from hashed n
-        ), unit_versions as (
-            select unit_code, list(struct_pack(valid_from := valid_from, valid_to := valid_to))
-                as versions
-            from known_units group by unit_code
         ){''.join(self.unit_list_ctes)}
-        {vocab_ctes}
         , typed as (
             select n._file_id, n._row_number,
-                {typed},
-                case when {failing} then list_filter([
-                {errors}
-                ], lambda e: e is not null) else []::varchar[] end as _errors,
-                json_object({raw_json}) as _raw,
-                {unfixable} as _unfixable
-            from parsed n{''.join(self.unit_joins)}{vocab_joins}
+                {', '.join(self.typed)},
+                case when {failing} then {errors} else []::varchar[] end as _errors,
+                {unfixable} as _unfixable,
+                {', '.join(f'n.{s} as _v_{s}' for s in stored)}
+            from hashed n{''.join(self.unit_joins)}
         )
-        , firsts as (
-            select {key_list}, min(t._row_number) as _first_row from typed t
-            where {' and '.join(f't.{k} is not null' for k in keys)}
+        , keys as (
+            select k.*, hash({', '.join(f'k.{k}' for k in ['_file_id', *identity])}) as _hash
+            from (select src._file_id, src._row_number, {key_exprs}
+                  from src{''.join(key_joins)}) k
+        ), candidates as (
+            -- Most keys are unique: only the rows whose key hash repeats are compared whole.
+            -- (Rows with a null key are left out here, where the filter is not pushed into
+            -- the scan of `src`: there it would normalise every key twice.)
+            select * from keys k
+            where {' and '.join(f'k.{k} is not null' for k in keys)}
+              and k._hash in (select _hash from keys group by _hash having count(*) > 1)
+        ), firsts as (
+            select k._file_id, {', '.join(f'k.{k}' for k in identity)},
+                min(k._row_number) as _first_row
+            from candidates k
             group by all having count(*) > 1
+        ), duplicates as (
+            select k._file_id, k._row_number, f._first_row
+            from candidates k join firsts f on {same_identity}
+            where k._row_number > f._first_row
         )
-        select t.*,
-            case when t._row_number > f._first_row then 'duplicate of row ' || f._first_row
+        select t.* exclude ({', '.join(f'_v_{s}' for s in stored)}, _unfixable),
+            -- only failing rows keep their submitted values (as JSON)
+            case when len(t._errors) > 0 or d._first_row is not null
+                 then json_object({raw_json}) end as _raw,
+            t._unfixable,
+            case when d._first_row is not null then 'duplicate of row ' || d._first_row
                  || ' (same business key: {key_names})' end as _duplicate_reason
-        from typed t left join firsts f on {same_identity}
+        from typed t left join duplicates d
+            on d._file_id = t._file_id and d._row_number = t._row_number
         """
 
 
