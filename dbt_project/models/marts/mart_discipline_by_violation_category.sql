@@ -7,15 +7,26 @@
     pre_hook="{{ delete_rebuild_years('decision_year') }}",
 ) }}
 
+-- unnest in the select list: as a lateral join in FROM it ran ten times slower
+with categories as (
+    select
+        structure,
+        scope_unit_code as unit_code,
+        year(decision_date) as decision_year,
+        subject_kind,
+        authority_type,
+        unnest(violation_categories) as violation_category
+    from {{ ref('int_discipline_scopes') }}
+    where counts_in_totals and {{ in_rebuild_years('year(decision_date)') }}
+)
+
 select
-    scopes.structure,
-    scopes.scope_unit_code as unit_code,
-    year(scopes.decision_date) as decision_year,
-    scopes.subject_kind,
-    scopes.authority_type,
-    category.violation_category,
+    structure,
+    unit_code,
+    decision_year,
+    subject_kind,
+    authority_type,
+    violation_category,
     count(*) as disciplined
-from {{ ref('int_discipline_scopes') }} as scopes,
-    unnest(scopes.violation_categories) as category (violation_category)
-where scopes.counts_in_totals and {{ in_rebuild_years('year(scopes.decision_date)') }}
+from categories
 group by all
