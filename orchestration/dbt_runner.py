@@ -2,14 +2,13 @@
 
 A dbt subprocess paid an interpreter start-up and a parse of the project on every call (about
 8 of the 12 seconds of a call on the bundled sample). Here the parsed project
-(`target/partial_parse.msgpack`, written by `dbt parse` in `make setup`) is loaded once per
-process and every build reuses it; dbt's debug log file and its JSON artifacts are not
+(`target/partial_parse.msgpack`, written by `dbt parse` in `make setup`) is loaded for each
+build; dbt's debug log file and its JSON artifacts are not
 written (the node results come back as objects, and `write_results` keeps what operators read).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -78,19 +77,16 @@ def build_environment(warehouse_dir: Path, years: list[int] | None) -> dict[str,
             REBUILD_YEARS_VARIABLE: "all" if years is None else ",".join(map(str, years))}
 
 
-@functools.lru_cache(maxsize=2)
-def _parsed_project(path: Path, modified_ns: int):
+def parsed_project():
+    """The project as `dbt parse` left it at setup, loaded afresh for every build (a fraction
+    of a second): dbt marks what it compiled in the manifest it is given, and a second build
+    on the same object would find ephemeral models already injected and leave them out."""
     from dbt.contracts.graph.manifest import Manifest
 
-    return Manifest.from_msgpack(path.read_bytes())
-
-
-def parsed_project():
-    """The project as `dbt parse` left it at setup (reloaded when a new parse replaced it)."""
     if not PARSED_PROJECT.exists():
         raise DbtNotRun(f"{PARSED_PROJECT} is missing: the dbt project is parsed at setup "
                         "time. Run `make setup` (or `dbt parse` in dbt_project/).")
-    return _parsed_project(PARSED_PROJECT, PARSED_PROJECT.stat().st_mtime_ns)
+    return Manifest.from_msgpack(PARSED_PROJECT.read_bytes())
 
 
 @contextmanager
