@@ -1,9 +1,10 @@
 -- Each current activity once per unit it counts under (conducting unit and its ancestors on
 -- the start date), with its contribution to each step of the inspection funnel.
--- Ephemeral: its readers aggregate it at once (the funnel mart for its rebuilt years, the
--- reconciliation for the units with figures); as a table it wrote about four rows per
--- activity (15 million nationally) only to have them summed.
-{{ config(materialized='ephemeral') }}
+{{ config(
+    materialized='incremental',
+    tags=['by_year'],
+    pre_hook="{{ delete_rebuild_years('year(start_date)') }}",
+) }}
 
 select
     ancestry.ancestor_code as scope_unit_code,
@@ -26,3 +27,4 @@ inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         activities.conducting_unit_code = ancestry.unit_code
         and {{ valid_on('ancestry', 'activities.start_date') }}
+where {{ in_rebuild_years('activities.start_year') }}
