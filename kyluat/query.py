@@ -12,7 +12,11 @@ import duckdb
 def connect_published(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise SystemExit(f"{path} does not exist yet: run `kyluat run` (or `make demo`) first")
-    return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # not a DuckDB file, truncated, or damaged
+        raise SystemExit(f"{path} cannot be opened ({str(exc).splitlines()[0]}); the next "
+                         "`kyluat run` publishes it again from the working warehouse") from None
 
 
 def run_query(path: Path, query: str, output_format: str = "table") -> int:

@@ -9,6 +9,8 @@ from contextlib import redirect_stdout
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from kyluat.config import Settings
 from kyluat.contract import KINDS
 
@@ -24,7 +26,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = {"settings": settings, "years": args.years, "full_refresh": args.full_refresh}
     requested = ("a full refresh" if args.full_refresh else
                  f"a backfill of {args.years[0]}:{args.years[1]}" if args.years else None)
-    changes = what_changed(settings, requested)
+    try:
+        changes = what_changed(settings, requested)
+    except duckdb.Error as exc:
+        print(f"kyluat run: the working warehouse {settings.working_db} cannot be opened "
+              f"({str(exc).splitlines()[0]}); nothing was started. Move it aside and run "
+              "again to rebuild it from the landing folder.", file=sys.stderr)
+        return 1
     if not changes.any:
         return _nothing_to_do(settings)
     from orchestration.pipeline import run_pipeline

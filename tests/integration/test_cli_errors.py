@@ -53,3 +53,16 @@ def test_verbose_is_accepted_after_the_command(workspace, capsys):
     assert main(["run", "-v", "--landing", "no/such"]) == 2
     assert main(["-v", "run", "--landing", "no/such"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_damaged_working_or_published_file_is_named_without_a_traceback(workspace, capsys):
+    workspace.working_db.write_bytes(b"this is not a DuckDB file" * 100)
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "working warehouse" in err and "cannot be opened" in err and "Traceback" not in err
+    assert DagsterInstance.get().get_run_records() == []
+
+    workspace.published_db.write_bytes(b"truncated")
+    with pytest.raises(SystemExit) as exit_:
+        main(["sql", "select 1"])
+    assert "cannot be opened" in str(exit_.value) and "kyluat run" in str(exit_.value)
