@@ -28,7 +28,6 @@ from kyluat.contract import KINDS, ColumnType, Kind
 from kyluat.pseudonym import pseudonym_key
 from kyluat.readers import (
     BatchLayout,
-    FileRejected,
     LandingFile,
     batch_layout,
     discover,
@@ -37,6 +36,7 @@ from kyluat.readers import (
     sql_text,
     workbook_kinds,
 )
+from kyluat.rules import FileRejected, public_reason
 from kyluat.validation import SQL_TYPES, UNIT_VERSIONS_SQL, check_src
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,14 @@ create table if not exists audit.file_registry (
     accepted_count bigint, rejected_count bigint, first_error varchar, status varchar
 );
 create table if not exists audit.quarantine (
+    file_id bigint, kind varchar, row_number bigint, rule_codes varchar[],
+    column_names varchar[], reason varchar, retryable boolean, quarantined_at timestamp,
+    run_id varchar, resolved_at timestamp, resolved_run_id varchar
+);
+create schema if not exists restricted;
+create table if not exists restricted.quarantine (
     file_id bigint, kind varchar, row_number bigint, raw_values json, reason varchar,
-    retryable boolean, quarantined_at timestamp, run_id varchar,
-    resolved_at timestamp, resolved_run_id varchar
+    quarantined_at timestamp, run_id varchar
 );
 create table if not exists audit.check_results (
     run_id varchar, check_name varchar, asset varchar, passed boolean, blocking boolean,
@@ -68,6 +73,14 @@ create table if not exists audit.publications (
 );
 create table if not exists audit.builds (run_id varchar, built_at timestamp, rebuilt_years varchar);
 """
+
+# What a failing row's reasons become: in audit (published), codes, columns and public reasons;
+# in restricted (never published), the full reasons.
+_PUBLIC = {"rule_codes": "list_transform({0}, lambda e: e.rule)",
+           "column_names": "list_transform({0}, lambda e: e.column_name)",
+           "reason": "array_to_string(list_transform({0}, lambda e: e.public_reason), ' | ')"}
+_PUBLIC_REASONS = ", ".join(_PUBLIC.values()).format("_errors")
+_FULL_REASONS = "array_to_string(list_transform({0}, lambda e: e.reason), ' | ')"
 
 LINEAGE_COLUMNS = "_file_id bigint, _row_number bigint, _loaded_at timestamp, _run_id varchar"
 
@@ -122,8 +135,40 @@ def raw_table_ddl(kind: Kind) -> str:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(REGISTRY_DDL)
+    _move_values_out_of_audit(con)
     for kind in KINDS.values():
         con.execute(raw_table_ddl(kind))
+
+
+def _move_values_out_of_audit(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse made before rule codes kept the submitted values and full reasons in
+    audit.quarantine (published): they move to restricted.quarantine, and audit keeps a
+    reason without them."""
+    columns = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'audit' and table_name = 'quarantine'").fetchall()}
+    if "raw_values" not in columns:
+        return
+    con.execute(f"""
+        begin transaction;
+        insert into restricted.quarantine
+        select file_id, kind, row_number, raw_values, reason, quarantined_at, run_id
+        from audit.quarantine;
+        alter table audit.quarantine drop column raw_values;
+        alter table audit.quarantine add column rule_codes varchar[];
+        alter table audit.quarantine add column column_names varchar[];
+        update audit.quarantine set rule_codes = ['unclassified'], reason = {sql_text(
+            public_reason("unclassified"))};
+        update audit.file_registry set first_error = case when first_error is not null then
+            {sql_text("see kyluat quarantine-report")} end;
+        commit;
+    """)
+    con.execute("""
+        create or replace table audit.quarantine as
+        select file_id, kind, row_number, rule_codes, column_names, reason, retryable,
+               quarantined_at, run_id, resolved_at, resolved_run_id
+        from audit.quarantine
+    """)
 
 
 def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") -> None:
@@ -238,14 +283,19 @@ class Loader:
         return sorted(i for (i,) in self.con.execute(
             "select nextval('audit.file_id_seq') from range(?)", [count]).fetchall())
 
-    def reject_file(self, file: LandingFile, kind: str | None, reason: str,
+    def reject_file(self, file: LandingFile, kind: str | None, rejected: FileRejected,
                     file_id: int | None = None) -> None:
-        file_id = self.register(file, kind, "rejected", reason, file_id)
+        """The whole file: its public reason in audit, its full reason in restricted."""
+        file_id = self.register(file, kind, "rejected", rejected.public, file_id)
         self.con.execute("""
-            insert into audit.quarantine values (?, ?, null, null, ?, false, now(), ?, null, null)
-        """, [file_id, kind, reason, self.run_id])
+            insert into audit.quarantine
+            values (?, ?, null, [?], [null], ?, false, now(), ?, null, null)
+        """, [file_id, kind, rejected.rule, rejected.public, self.run_id])
+        self.con.execute("""
+            insert into restricted.quarantine values (?, ?, null, null, ?, now(), ?)
+        """, [file_id, kind, str(rejected), self.run_id])
         self.summary.files_rejected += 1
-        log.warning("%s rejected: %s", file.relative_path, reason)
+        log.warning("%s rejected: %s", file.relative_path, rejected.public)
 
     # -- rows -------------------------------------------------------------------------------
     def store_checked(self, kind: Kind) -> tuple[int, int]:
@@ -254,10 +304,14 @@ class Loader:
         accepted = self._accept(kind, checked)
         rejected = self.con.execute(f"""
             insert into audit.quarantine
-            select _file_id, ?, _row_number, _raw, array_to_string(_errors, ' | '), _retryable,
-                   now(), ?, null, null
+            select _file_id, ?, _row_number, {_PUBLIC_REASONS}, _retryable, now(), ?, null, null
             from {checked} where len(_errors) > 0
         """, [kind.name, self.run_id]).fetchone()[0]
+        self.con.execute(f"""
+            insert into restricted.quarantine
+            select _file_id, ?, _row_number, _raw, {_FULL_REASONS.format("_errors")}, now(), ?
+            from {checked} where len(_errors) > 0
+        """, [kind.name, self.run_id])
         return accepted, rejected
 
     def load_kind(self, kind: Kind, files: list[LandingFile]) -> None:
@@ -324,7 +378,7 @@ class Loader:
         try:
             read = read_into_src(self.scratch, file, kind.name)
         except FileRejected as exc:
-            self.reject_file(file, kind.name, str(exc), file_id)
+            self.reject_file(file, kind.name, exc, file_id)
             return
         self.register(file, kind.name, "loaded", file_id=file_id)
         self.scratch.execute("create or replace temp table src as "
@@ -334,11 +388,15 @@ class Loader:
         accepted, rejected = self.store_checked(kind)
         personal = any(c.type in (ColumnType.MEMBER_ID, ColumnType.PERSONAL_NAME)
                        for c in kind.columns)
-        for row, reason, raw_line in read.parse_rejects:
+        for row, rule, reason, raw_line in read.parse_rejects:
             shown = "(not kept: this kind carries personal data)" if personal else raw_line
             self.con.execute("""
                 insert into audit.quarantine
-                values (?, ?, ?, json_object('line', ?), ?, false, now(), ?, null, null)
+                values (?, ?, ?, [?], [null], ?, false, now(), ?, null, null)
+            """, [file_id, kind.name, row, rule, public_reason(rule), self.run_id])
+            self.con.execute("""
+                insert into restricted.quarantine
+                values (?, ?, ?, json_object('line', ?), ?, now(), ?)
             """, [file_id, kind.name, row, shown, reason, self.run_id])
         self._count_file(file, kind, accepted, rejected + len(read.parse_rejects))
 
@@ -357,7 +415,7 @@ class Loader:
         blanks = "".join(f", null::varchar as {n}" for n in names)
         self._to_scratch("src", f"""
             select file_id as _file_id, row_number as _row_number, {extract}{blanks}
-            from audit.quarantine
+            from audit.quarantine join restricted.quarantine using (file_id, kind, row_number)
             where kind = ? and resolved_at is null and retryable
         """, [kind.name])
         self.refresh_units(kind)
@@ -365,10 +423,17 @@ class Loader:
         checked = self._staged_checked()
         # Reasons are refreshed: what is wrong now may differ from what was wrong then.
         self.con.execute(f"""
-            update audit.quarantine q set reason = array_to_string(c._errors, ' | ')
+            update audit.quarantine q
+            set {", ".join(f"{c} = {e.format('c._errors')}" for c, e in _PUBLIC.items())}
             from {checked} c
             where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
               and q.row_number = c._row_number and len(c._errors) > 0
+        """, [kind.name])
+        self.con.execute(f"""
+            update restricted.quarantine q set reason = {_FULL_REASONS.format("c._errors")}
+            from {checked} c
+            where q.kind = ? and q.file_id = c._file_id and q.row_number = c._row_number
+              and len(c._errors) > 0
         """, [kind.name])
         resolved = self._accept(kind, checked)
         self.con.execute(f"""
@@ -391,21 +456,19 @@ def _plan(files: list[LandingFile], con, loader: Loader) -> dict[str, list[Landi
         if file.refused:  # never opened (kyluat/landing.py)
             if (file.sha256, file.kind or "") not in registered:
                 registered.add((file.sha256, file.kind or ""))
-                loader.reject_file(file, file.kind, f"{file.relative_path} {file.refused}")
+                loader.reject_file(file, file.kind, FileRejected(file.refused))
         elif file.kind is None:
             if file.format != "xlsx":
                 if (file.sha256, "") not in registered:
-                    loader.reject_file(file, None, "a file at the top of the landing directory "
-                                       "must be an .xlsx workbook with one sheet per kind; "
-                                       "put other files in a folder named after their kind")
+                    loader.reject_file(file, None, FileRejected("top_level_not_workbook"))
                 continue
             try:
                 kinds = workbook_kinds(con, file.path)
             except FileRejected as exc:
-                kinds, error = [], str(exc)
+                kinds, error = [], exc
             else:
-                error = "no sheet of the workbook is named after a kind " \
-                        f"({', '.join(KINDS)})"
+                error = FileRejected("no_kind_sheet", "no sheet of the workbook is named after "
+                                     f"a kind ({', '.join(KINDS)})")
             if not kinds and (file.sha256, "") not in registered:
                 loader.reject_file(file, None, error)
             for kind in kinds:
@@ -413,8 +476,9 @@ def _plan(files: list[LandingFile], con, loader: Loader) -> dict[str, list[Landi
                     plan[kind].append(file)
         elif file.kind not in KINDS:
             if (file.sha256, file.kind) not in registered:
-                loader.reject_file(file, file.kind, f"unknown kind '{file.kind}'; the first "
-                                   f"folder must be one of {', '.join(KINDS)}")
+                loader.reject_file(file, file.kind, FileRejected(
+                    "unknown_kind", f"unknown kind '{file.kind}'; the first folder must be one "
+                    f"of {', '.join(KINDS)}"))
         elif (file.sha256, file.kind) in registered:
             log.info("%s: content already loaded, skipped", file.relative_path)
         else:

@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kyluat.contract import is_in_progress
+from kyluat.rules import public_reason
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
 
-SYMLINK = ("is a symbolic link; only regular files inside the landing folder are read: put "
-           "the file itself there")
-NOT_REGULAR = "is not a regular file (a pipe, socket or device); send the file itself"
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Entry:
     path: Path
     size_bytes: int
     mtime_ns: int
-    refused: str | None    # why it is never opened; None for a regular file
+    refused: str | None    # rule code of why it is never opened; None for a regular file
 
 
 def file_sha256(path: Path) -> str:
@@ -69,8 +67,8 @@ def entries(landing_dir: Path) -> list[Entry]:
                 info = path.lstat()
             except FileNotFoundError:  # deleted or renamed while we looked
                 continue
-            refused = (SYMLINK if stat.S_ISLNK(info.st_mode) else
-                       None if stat.S_ISREG(info.st_mode) else NOT_REGULAR)
+            refused = ("symlink" if stat.S_ISLNK(info.st_mode) else
+                       None if stat.S_ISREG(info.st_mode) else "not_regular_file")
             found.append(Entry(relative.as_posix(), path, info.st_size if refused is None
                                else 0, info.st_mtime_ns, refused))
     return sorted(found, key=lambda e: e.relative)
@@ -80,7 +78,8 @@ def identity(entry: Entry) -> str:
     """sha256 of a regular file's content; of the path and the refusal otherwise."""
     if entry.refused is None:
         return file_sha256(entry.path)
-    return hashlib.sha256(f"refused\0{entry.relative}\0{entry.refused}".encode()).hexdigest()
+    reason = public_reason(entry.refused)
+    return hashlib.sha256(f"refused\0{entry.relative}\0{reason}".encode()).hexdigest()
 
 
 def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +20,11 @@ import duckdb
 from kyluat.contract import FORMATS, KINDS, ColumnType
 from kyluat.landing import entries, identity
 from kyluat.reference import canonical_header
+from kyluat.rules import FileRejected, public_reason
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
-
-
-class FileRejected(Exception):
-    """The whole file cannot be read; the message says why, for the clerk who sent it."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,8 @@ class LandingFile:
 class SourceRead:
     """What a reader found besides the rows themselves."""
     row_count: int = 0
-    parse_rejects: list[tuple[int, str, str]] = field(default_factory=list)  # row, reason, raw
+    # rows the reader could not split: (row, rule code, reason, the line as sent)
+    parse_rejects: list[tuple[int, str, str, str]] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
 
 
@@ -69,12 +68,15 @@ def workbook_kinds(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         with zipfile.ZipFile(path) as zf:
             root = ElementTree.fromstring(zf.read("xl/workbook.xml"))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
-        raise FileRejected(f"not a readable .xlsx workbook ({exc})") from exc
+        raise FileRejected("not_xlsx", f"not a readable .xlsx workbook ({exc})") from exc
     sheets = [el.attrib["name"] for el in root.iter() if el.tag.endswith("}sheet")]
     for sheet in sheets:
         if sheet not in KINDS:
             log.info("%s: sheet %r is not a kind, ignored", path.name, sheet)
     return [s for s in sheets if s in KINDS]
+
+
+_UNREADABLE = {"csv": "not_csv", "json": "not_json", "ndjson": "not_json", "xlsx": "not_xlsx"}
 
 
 def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) -> SourceRead:
@@ -85,10 +87,10 @@ def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) 
     """
     readers = {"csv": _read_csv, "json": _read_json, "ndjson": _read_json, "xlsx": _read_xlsx}
     if file.format not in readers:
-        raise FileRejected(f"unsupported file type '{file.path.suffix}'; "
+        raise FileRejected("unsupported_type", f"unsupported file type '{file.path.suffix}'; "
                            "send .csv, .xlsx, .json or .ndjson")
     if file.size_bytes == 0:
-        raise FileRejected("the file is empty")
+        raise FileRejected("empty_file")
     result = SourceRead()
     try:
         readers[file.format](con, file, kind, result)
@@ -96,7 +98,8 @@ def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) 
         result.row_count = con.execute("select count(*) from src").fetchone()[0] + len(
             result.parse_rejects)
     except duckdb.Error as exc:  # a reader's own error is handled there, with a better reason
-        raise FileRejected(f"not readable: {_first_line(exc, file.path, file)}") from exc
+        raise FileRejected(_UNREADABLE[file.format],
+                           f"not readable: {_first_line(exc, file.path, file)}") from exc
     finally:
         con.execute("drop table if exists src_raw")
     return result
@@ -118,7 +121,8 @@ def contract_select(kind: str, headers: list[str], result: SourceRead) -> str:
         if canonical is None:
             result.ignored_headers.append(header)
         elif canonical in chosen:
-            raise FileRejected(f"columns '{chosen[canonical]}' and '{header}' both mean "
+            raise FileRejected("header_duplicate",
+                               f"columns '{chosen[canonical]}' and '{header}' both mean "
                                f"'{canonical}'; keep one")
         else:
             chosen[canonical] = header
@@ -127,7 +131,8 @@ def contract_select(kind: str, headers: list[str], result: SourceRead) -> str:
         personal = any(c.type in (ColumnType.MEMBER_ID, ColumnType.PERSONAL_NAME)
                        for c in KINDS[kind].columns)
         found = "" if personal else f" ({', '.join(headers[:8])})"
-        raise FileRejected(f"no column of kind '{kind}' found in the header{found}; is the "
+        raise FileRejected("no_header",
+                           f"no column of kind '{kind}' found in the header{found}; is the "
                            f"header row missing? expected {', '.join(sorted(columns))}")
     if result.ignored_headers:
         log.info("%s: ignored columns %s", kind, result.ignored_headers)
@@ -153,11 +158,9 @@ def _utf8_copy(path: Path) -> Path | None:
     try:
         text = path.read_bytes().decode("cp1258")
     except UnicodeDecodeError as exc:
-        raise FileRejected("the file is neither UTF-8 nor Windows-1258; "
-                           "save it as CSV UTF-8") from exc
+        raise FileRejected("not_utf8") from exc
     if any(ch < " " and ch not in "\t\r\n" for ch in text[:_CHUNK]):
-        raise FileRejected("the file is neither UTF-8 nor Windows-1258 (it looks like "
-                           "UTF-16 or a binary file); save it as CSV UTF-8")
+        raise FileRejected("looks_utf16")
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv",
                                      delete=False) as handle:
         handle.write(text)
@@ -176,7 +179,7 @@ def _read_header(path: Path) -> tuple[str, list[str]]:
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         header = fh.readline()
     if not header.strip():
-        raise FileRejected("the first line is empty; a header row is required")
+        raise FileRejected("empty_header")
     delimiter = ";" if header.count(";") > header.count(",") else ","
     names: list[str] = []
     seen: dict[str, int] = {}
@@ -209,16 +212,17 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
         """).fetchall()
         _drop_rejects(con)
     except duckdb.Error as exc:
-        raise FileRejected(f"not readable as CSV: {_first_line(exc, path, file)}") from exc
+        raise FileRejected("not_csv",
+                           f"not readable as CSV: {_first_line(exc, path, file)}") from exc
     finally:
         if decoded:
             decoded.unlink(missing_ok=True)
     for line, error_type, _, _ in rejects:
         if error_type == "UNQUOTED VALUE":
-            raise FileRejected(f"row {line}: a quoted value is never closed (the file may be "
-                               "truncated); nothing from it was loaded")
-    result.parse_rejects = [(line, f"the row does not match the header: {message}", raw)
-                            for line, _, message, raw in rejects]
+            raise FileRejected("unclosed_quote", f"row {line}: a quoted value is never closed "
+                               "(the file may be truncated); nothing from it was loaded")
+    result.parse_rejects = [(line, *_row_reject(error_type, message), raw)
+                            for line, error_type, message, raw in rejects]
     # Rows keep file order; a row's number skips the lines the reader rejected.
     if not rejects:
         # The usual case, without the join below: row i of a fresh table (rowid i, file
@@ -237,6 +241,20 @@ def _read_csv(con, file: LandingFile, kind: str, result: SourceRead) -> None:
         from (select row_number() over (order by rowid) - 1 as rid, * from src_raw) s
         join lines on lines.position = s.rid
     """, [len(rejects), [r[0] for r in rejects]])
+
+
+_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _row_reject(error_type: str, message: str | None) -> tuple[str, str]:
+    """Rule code and reason of a row DuckDB's CSV reader rejected, as a sentence about the
+    file (never the reader's own words)."""
+    fields = _FIELDS.search(message or "")
+    counted = f" ({fields[2]} fields, the header has {fields[1]})" if fields else ""
+    rule = {"MISSING COLUMNS": "too_few_fields", "TOO MANY COLUMNS": "too_many_fields",
+            "INVALID UNICODE": "row_not_utf8", "LINE SIZE OVER MAXIMUM": "row_too_long",
+            }.get(error_type, "row_unreadable")
+    return rule, public_reason(rule) + counted
 
 
 def _drop_rejects(con) -> None:
@@ -280,7 +298,7 @@ def _read_json(con, file: LandingFile, kind: str, result: SourceRead) -> None:
         _number_rows(con, first=1)
     except duckdb.Error as exc:
         expected = "an array of objects" if layout == "array" else "one object per line"
-        raise FileRejected(f"not readable as JSON ({expected}): "
+        raise FileRejected("not_json", f"not readable as JSON ({expected}): "
                            f"{_first_line(exc, file.path, file)}") from exc
 
 
@@ -399,5 +417,5 @@ def _read_xlsx(con, file: LandingFile, kind: str, result: SourceRead) -> None:
             con.execute(f"create or replace temp table src_raw as "
                         f"select * replace ({whole}) from src_raw")
     except duckdb.Error as exc:
-        raise FileRejected(f"not readable as an .xlsx workbook: "
+        raise FileRejected("not_xlsx", f"not readable as an .xlsx workbook: "
                            f"{_first_line(exc, file.path, file)}") from exc

@@ -14,12 +14,8 @@ from kyluat.contract import FORMATS, KINDS, Kind
 from kyluat.ingest import ensure_schema, refresh_known_units
 from kyluat.landing import file_sha256
 from kyluat.pseudonym import DEVELOPMENT_KEY
-from kyluat.readers import (
-    FileRejected,
-    LandingFile,
-    read_into_src,
-    workbook_kinds,
-)
+from kyluat.readers import LandingFile, read_into_src, workbook_kinds
+from kyluat.rules import FileRejected
 from kyluat.validation import check_src
 
 
@@ -33,7 +29,7 @@ def _kinds_of(con, path: Path, kind: str | None) -> list[str]:
     for name in KINDS:  # e.g. member_disciplines_2023.csv
         if path.name.startswith(name):
             return [name]
-    raise FileRejected("cannot tell the kind: put the file in a folder named after its kind, "
+    raise ValueError("cannot tell the kind: put the file in a folder named after its kind, "
                        "start its name with the kind, or pass --kind")
 
 
@@ -63,7 +59,7 @@ def validate_files(paths: list[Path], settings: Settings, kind: str | None = Non
     for path in paths:
         try:
             plan += [(path, KINDS[k]) for k in _kinds_of(con, path, kind)]
-        except (FileRejected, KeyError) as exc:
+        except (FileRejected, KeyError, ValueError) as exc:
             problems.append(f"{path}: {exc}")
     # org_units first, so the other files are checked against the units they bring.
     order = list(KINDS)
@@ -84,10 +80,10 @@ def validate_files(paths: list[Path], settings: Settings, kind: str | None = Non
                     "from src", [file_id])
         refresh_known_units(con, spec)
         check_src(con, spec, DEVELOPMENT_KEY.encode())
-        problems += [f"{path}:{row}: {reason}" for row, reason, _ in read.parse_rejects]
+        problems += [f"{path}:{row}: {reason}" for row, _, reason, _ in read.parse_rejects]
         for row, errors in con.execute(
-                "select _row_number, _errors from checked where len(_errors) > 0 "
-                "order by _row_number").fetchall():
+                "select _row_number, list_transform(_errors, lambda e: e.reason) from checked "
+                "where len(_errors) > 0 order by _row_number").fetchall():
             problems += [f"{path}:{row}: {error}" for error in errors]
         if spec.name == "org_units":
             columns = ", ".join(c.stored_name for c in spec.stored_columns)

@@ -3,8 +3,9 @@
 Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column),
 temp table `known_units` (unit_code, valid_from, valid_to) and temp table `unit_versions` (the
 same, one row per unit: see `UNIT_VERSIONS_SQL`). Output: temp table `checked`
-with the typed, normalised columns as stored in `raw`, `_errors` (reasons a clerk can act
-on), `_retryable` (false for in-file duplicates and formula-like member ids, which no later
+with the typed, normalised columns as stored in `raw`, `_errors` (the reasons of a failing
+row, each of REASON_TYPE: its rule code, column, the full reason a clerk can act on and the
+public one), `_retryable` (false for in-file duplicates and formula-like member ids, which no later
 run can fix) and `_raw` (for failing rows, the submitted values as JSON, member ids already
 replaced by their keys; null for rows that pass).
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 import duckdb
 
 from kyluat.contract import Column, ColumnType, Kind
+from kyluat.limits import max_cell_chars
 from kyluat.pseudonym import hmac_sql, normalize_member_id_sql
+from kyluat.rules import public_reason
 
 T = ColumnType
 
@@ -39,6 +42,18 @@ _FALSE = "('false', '0', 'no', 'n', 'khong', 'f')"
 
 def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+# One reason of a failing row: the rule's code and column, the full reason (it may quote the
+# submitted value: for the operator) and the public one (never quoting it: for analysts).
+REASON_TYPE = "struct(rule varchar, column_name varchar, reason varchar, public_reason varchar)"
+
+
+def reason_sql(rule: str, column: str | None, message: str) -> str:
+    """A reason of REASON_TYPE; `message` is SQL."""
+    return (f"struct_pack(rule := {_q(rule)}, column_name := "
+            f"{_q(column) if column else 'null::varchar'}, reason := {message}, "
+            f"public_reason := {_q(public_reason(rule, column))})")
 
 
 def _shown(col: str) -> str:
@@ -87,8 +102,9 @@ class _Builder:
         self.helpers: dict[str, dict[str, str]] = {}
         self._scope: str | None = None
 
-    def error(self, condition: str, message: str) -> None:
-        self.rules.append((self._scope, condition, message))
+    def error(self, condition: str, message: str, rule: str, column: str | None) -> None:
+        """A rule: `message` (SQL) is the full reason, `rule` its code in kyluat/rules.py."""
+        self.rules.append((self._scope, condition, reason_sql(rule, column, message)))
 
     def date_of(self, name: str) -> str:
         """The parsed value of date column `name` (parsed once per distinct value)."""
@@ -114,11 +130,17 @@ class _Builder:
         if self._scope:
             self.helpers.setdefault(c.name, {})
         if c.required:
-            self.error(f"{v} is null", _q(f"missing {c.name} (required)"))
+            self.error(f"{v} is null", _q(f"missing {c.name} (required)"), "missing_value",
+                       c.name)
+        self.error(f"length({v}) > {max_cell_chars()}",
+                   _msg(label, _q("is "), f"length({v})::varchar",
+                        _q(f" characters long; a cell holds at most {max_cell_chars()}")),
+                   "cell_too_long", c.name)
         if c.type in (T.TEXT, T.UNIT, T.UNIT_LIST, T.CODE):
             self.error(f"regexp_matches({v}, '^[=+\\-@]')",
                        _msg(label, _shown(v), _q(" looks like a spreadsheet formula; "
-                                                  "remove the leading character")))
+                                                  "remove the leading character")),
+                       "formula", c.name)
         getattr(self, "_" + c.type.value)(c, v, label)
         self._scope = None
 
@@ -144,29 +166,35 @@ class _Builder:
         key = f"n.{c.stored_name}"
         self.value(c.stored_name, key)
         if c.required:
-            self.error(f"{key} is null", _q(f"missing {c.name} (required)"))
+            self.error(f"{key} is null", _q(f"missing {c.name} (required)"), "missing_value",
+                       c.name)
         self.error(f"n.{c.name}_is_formula",
-                   _q(f"{c.name} looks like a spreadsheet formula; remove the leading character"))
+                   _q(f"{c.name} looks like a spreadsheet formula; remove the leading character"),
+                   "formula", c.name)
 
     def _code(self, c, v, label):
         self.value(c.name, f"upper({v})")
         self.error(f"{v} is not null and not regexp_full_match(upper({v}), '[A-Z][A-Z0-9_]*')",
-                   _msg(label, _shown(v), _q(" is not an upper-case code such as PAR_INDEX")))
+                   _msg(label, _shown(v), _q(" is not an upper-case code such as PAR_INDEX")),
+                   "not_a_code", c.name)
 
     def _date(self, c, v, label):
         parsed = self.date_of(c.name)
         self.value(c.name, parsed)
         self.error(f"{v} is not null and {parsed} is null",
-                   _msg(label, _shown(v), _q(" is not a date; write YYYY-MM-DD or DD/MM/YYYY")))
+                   _msg(label, _shown(v), _q(" is not a date; write YYYY-MM-DD or DD/MM/YYYY")),
+                   "not_a_date", c.name)
         if not c.future_ok:
             self.error(f"{parsed} > current_date",
-                       _msg(label, f"strftime({parsed}, '%Y-%m-%d')", _q(" is in the future")))
+                       _msg(label, f"strftime({parsed}, '%Y-%m-%d')", _q(" is in the future")),
+                       "in_future", c.name)
 
     def _bool(self, c, v, label):
         folded = self.fold_of(c.name)
         self.value(c.name, f"coalesce({folded} in {_TRUE}, false)")
         self.error(f"{v} is not null and {folded} not in {_TRUE} and {folded} not in {_FALSE}",
-                   _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")))
+                   _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")),
+                   "not_yes_no", c.name)
 
     def _count(self, c, v, label):
         # 12.0 (a spreadsheet's float) is 12, but 1.000 is a thousand written the Vietnamese
@@ -174,17 +202,24 @@ class _Builder:
         self.value(c.name, f"try_cast(split_part({v}, '.', 1) as bigint)")
         self.error(f"{v} is not null and not regexp_full_match({v}, '-?[0-9]+(\\.0{{1,2}})?')",
                    _msg(label, _shown(v), _q(" is not a whole number; write digits only, "
-                                             "without thousands separators")))
+                                             "without thousands separators")),
+                   "not_whole_number", c.name)
         self.error(f"regexp_full_match({v}, '-[0-9]+(\\.0{{1,2}})?') "
                    f"and try_cast(split_part({v}, '.', 1) as bigint) <> 0",
-                   _msg(label, v, _q(" is negative; counts cannot be")))
+                   _msg(label, v, _q(" is negative; counts cannot be")), "negative_count", c.name)
+        # Digits past BIGINT would be read as NULL: the value is rejected, never lost.
+        self.error(f"regexp_full_match({v}, '-?[0-9]+(\\.0{{1,2}})?') "
+                   f"and try_cast(split_part({v}, '.', 1) as bigint) is null",
+                   _msg(label, _shown(v), _q(" is too large for a count")), "out_of_range",
+                   c.name)
 
     def _year(self, c, v, label):
         self.value(c.name, f"try_cast({v} as integer)")
         self.error(f"{v} is not null and not regexp_full_match({v}, '[0-9]{{4}}')",
-                   _msg(label, _shown(v), _q(" is not a four-digit year")))
+                   _msg(label, _shown(v), _q(" is not a four-digit year")), "not_a_year",
+                   c.name)
         self.error(f"try_cast({v} as integer) > year(current_date)",
-                   _msg(label, v, _q(" is in the future")))
+                   _msg(label, v, _q(" is in the future")), "in_future", c.name)
 
     def _number(self, c, v, label):
         # a decimal comma (81,28) is read as a decimal point
@@ -192,7 +227,8 @@ class _Builder:
                  f"then replace({v}, ',', '.') else {v} end as double)")
         self.value(c.name, value)
         self.error(f"{v} is not null and {value} is null",
-                   _msg(label, _shown(v), _q(" is not a number")))
+                   _msg(label, _shown(v), _q(" is not a number")), "not_a_number",
+                   c.name)
 
     def _vocab_map(self, c) -> str:
         # Vocabularies come as variables (set by check_src), constants to the planner: as
@@ -214,7 +250,8 @@ class _Builder:
             self.value(c.name, f"coalesce({lookup}, {default})")
         else:
             self.value(c.name, lookup)
-        self.error(f"{v} is not null and {lookup} is null", self._expected(c).format(value=v))
+        self.error(f"{v} is not null and {lookup} is null", self._expected(c).format(value=v),
+                   "unknown_term", c.name)
 
     def _vocab_list(self, c, v, label):
         self.vocabularies.add(c.vocabulary)
@@ -228,9 +265,11 @@ class _Builder:
             unknown = f"case when {is_all} then [] else {unknown} end"
         self.value(c.name, codes)
         self.error(f"{v} is not null and len({unknown}) > 0",
-                   self._expected(c).format(value=f"array_to_string({unknown}, ';')"))
+                   self._expected(c).format(value=f"array_to_string({unknown}, ';')"),
+                   "unknown_term", c.name)
         if c.required:
-            self.error(f"{v} is not null and len({items}) = 0", _q(f"missing {c.name} (required)"))
+            self.error(f"{v} is not null and len({items}) = 0", _q(f"missing {c.name} (required)"),
+                       "missing_value", c.name)
 
     def _unit(self, c, v, label):
         self.value(c.name, v)
@@ -241,7 +280,8 @@ class _Builder:
         known = f"{alias}.unit_code is not null"
         self.error(f"{v} is not null and not {known}",
                    _msg(label, _shown(v),
-                        _q(" is not a known unit; its org_units row must be sent first")))
+                        _q(" is not a known unit; its org_units row must be sent first")),
+                   "unknown_unit", c.name)
         if c.date_column:
             d = self.date_of(c.date_column)
             valid = (f"list_bool_or(list_transform({alias}.versions, lambda u: "
@@ -249,7 +289,8 @@ class _Builder:
             self.error(
                 f"{v} is not null and {d} is not null and {known} and not {valid}",
                 _msg(label, _shown(v), _q(f" is not valid on {c.date_column} "),
-                     f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)")))
+                     f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)")),
+                "unit_not_valid_on_date", c.name)
 
     def _unit_list(self, c, v, label):
         items = _split(v)
@@ -268,7 +309,8 @@ class _Builder:
         self.unit_joins.append(f" left join {cte} on {cte}.value = {v}")
         unknown = f"{cte}.codes"
         self.error(f"{v} is not null and len({unknown}) > 0",
-                   _msg(label, _q("names unknown units: "), f"array_to_string({unknown}, ', ')"))
+                   _msg(label, _q("names unknown units: "), f"array_to_string({unknown}, ', ')"),
+                   "unknown_unit", c.name)
 
     def build(self) -> str:
         self.vocabularies: set[str] = set()
@@ -283,7 +325,8 @@ class _Builder:
             self.error(f"{later} {op} {earlier}",
                        _msg(_q(f"{order.later} "), f"strftime({later}, '%Y-%m-%d')",
                             _q(f" is {'not after' if order.strict else 'before'} {order.earlier} "),
-                            f"strftime({earlier}, '%Y-%m-%d')"))
+                            f"strftime({earlier}, '%Y-%m-%d')"),
+                       "dates_out_of_order", order.later)
         if self.kind.member_form_rules:
             self._member_form_rules()
         return self._statement()
@@ -297,10 +340,12 @@ class _Builder:
         self.error(f"{probationary} and {form} in ('removal_from_post', 'expulsion')",
                    _msg(_q("discipline_form "), _shown("n.discipline_form"),
                         _q(" is not allowed for a probationary member; "
-                           "expected khiển trách or cảnh cáo")))
+                           "expected khiển trách or cảnh cáo")),
+                   "form_not_for_probationary", "discipline_form")
         self.error(f"{form} = 'removal_from_post' and not {probationary} and not {committee}",
                    _q("discipline_form 'cách chức' (removal from post) needs a post, "
-                      "but is_committee_member is not true"))
+                      "but is_committee_member is not true"),
+                   "removal_needs_post", "discipline_form")
 
     def _lookups(self) -> list[str]:
         """One CTE per per-value column: each distinct submitted value (null included) with
@@ -310,7 +355,7 @@ class _Builder:
             reasons = [f"case when {cond} then {message} end"
                        for scope, cond, message in self.rules if scope == name]
             reasons_list = (f"list_filter([{', '.join(reasons)}], lambda e: e is not null)"
-                            if reasons else "[]::varchar[]")
+                            if reasons else f"[]::{REASON_TYPE}[]")
             first = {a: e for a, e in helpers.items() if not a.startswith("_t_")}
             typed = {a: e for a, e in helpers.items() if a.startswith("_t_")}
             ctes.append(
@@ -402,7 +447,7 @@ class _Builder:
             parts.append(f"[{', '.join(row_reasons)}]")
         joined = ",\n                ".join(parts)
         errors = (f"list_filter(flatten([\n                {joined}\n                ]), "
-                  "lambda e: e is not null)") if parts else "[]::varchar[]"
+                  "lambda e: e is not null)") if parts else f"[]::{REASON_TYPE}[]"
         failing = " or ".join(gate) or "false"
         return f"""
         create or replace temp table checked as
@@ -417,7 +462,7 @@ class _Builder:
         , typed as (
             select n._file_id, n._row_number,
                 {', '.join(self.typed)},
-                case when {failing} then {errors} else []::varchar[] end as _errors,
+                case when {failing} then {errors} else []::{REASON_TYPE}[] end as _errors,
                 {unfixable} as _unfixable,
                 {', '.join(f'n.{s} as _v_{s}' for s in stored)}
             from hashed n{''.join(self.unit_joins)}
@@ -448,8 +493,10 @@ class _Builder:
             case when len(t._errors) > 0 or d._first_row is not null
                  then json_object({raw_json}) end as _raw,
             t._unfixable,
-            case when d._first_row is not null then 'duplicate of row ' || d._first_row
-                 || ' (same business key: {key_names})' end as _duplicate_reason
+            case when d._first_row is not null then {reason_sql(
+                "duplicate_key", None,
+                f"'duplicate of row ' || d._first_row || ' (same business key: {key_names})'")}
+            end as _duplicate_reason
         from typed t left join duplicates d
             on d._file_id = t._file_id and d._row_number = t._row_number
         """

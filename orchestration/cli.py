@@ -107,6 +107,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_quarantine_report(args: argparse.Namespace) -> int:
+    from kyluat.quarantine_report import quarantine_report
+
+    lines = quarantine_report(Settings.from_env(warehouse_dir=args.warehouse), args.file)
+    for line in lines:
+        print(line)
+    print(f"{sum(not line.startswith(' ') for line in lines)} open rejection(s)",
+          file=sys.stderr)
+    return 0
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from kyluat.generate import DEFAULT_SEED, generate
 
@@ -155,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--kind", choices=sorted(KINDS),
                           help="kind of every file (default: from its folder or name)")
     validate.set_defaults(func=_cmd_validate)
+
+    report = commands.add_parser("quarantine-report", parents=[verbose],
+                                 help="for operators: every open rejection with its full "
+                                      "reason and submitted values (never published)")
+    report.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    report.add_argument("--file", help="only files whose path contains this text")
+    report.set_defaults(func=_cmd_quarantine_report)
 
     generate = commands.add_parser("generate", parents=[verbose],
                                    help="write SYNTHETIC national-scale submissions "

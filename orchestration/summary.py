@@ -70,3 +70,5 @@ def print_files_of_run(settings: Settings, run_id: str) -> None:
         if status != "loaded":
             what = "rejected" if status == "rejected" else f"{rejected} rows in quarantine"
             print(f"  {path}: {what}; {first_error}")
+    if any(status != "loaded" for _, status, *_ in files):
+        print("  the submitted values and full reasons: kyluat quarantine-report")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import shutil
 import unicodedata
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import pytest
 
 from kyluat.contract import KINDS
 from kyluat.ingest import run_ingest
+from kyluat.rules import RULES, public_reason
 from orchestration.cli import main as kyluat_main
 
 pytestmark = pytest.mark.integration
@@ -141,8 +143,8 @@ CASES: dict[str, Case] = {
     "truncated_at_row_end": Case(
         (f"{MD}/truncated_short_row.csv",),
         ((f"{MD}/truncated_short_row.csv", MD, "partially_loaded", 3, 2, 1),),
-        ((4, "the row does not match the header: Expected Number of Columns: 15 Found: 7"),),
-        first_error="row 4: the row does not match the header"),
+        ((4, "the row has fewer fields than the header (7 fields, the header has 15)"),),
+        first_error="row 4: the row has fewer fields than the header"),
     "duplicate_key_in_file": Case(
         (f"{MD}/duplicate_keys.csv",),
         ((f"{MD}/duplicate_keys.csv", MD, "partially_loaded", 3, 2, 1),),
@@ -166,7 +168,7 @@ CASES: dict[str, Case] = {
         ((3, FORM_NOT_MEMBER),
          (4, "discipline_form 'giải tán' is not a member discipline form; expected one of "
              "khiển trách, cảnh cáo, cách chức, khai trừ")),
-        first_error="row 3: " + FORM_NOT_MEMBER),
+        first_error="row 3: discipline_form is not a term of its vocabulary"),
     "probationary_member_removal_or_expulsion": Case(
         (f"{MD}/probationary_forms.csv",),
         ((f"{MD}/probationary_forms.csv", MD, "partially_loaded", 3, 1, 2),),
@@ -206,6 +208,10 @@ CASES: dict[str, Case] = {
          (4, "party_organizations 'mười' is not a whole number"),
          (6, "members '81.234' is not a whole number; write digits only, without thousands "
              "separators"))),
+    "count_past_bigint_is_rejected_not_null": Case(
+        ("memberships/count_out_of_range.csv",),
+        (("memberships/count_out_of_range.csv", "memberships", "partially_loaded", 2, 1, 1),),
+        ((2, "members '99999999999999999999' is too large for a count"),)),
     "unknown_unit_code": Case(
         (f"{MD}/unknown_unit.csv",),
         ((f"{MD}/unknown_unit.csv", MD, "partially_loaded", 3, 1, 2),),
@@ -256,11 +262,45 @@ def registry(con) -> list[tuple]:
 
 
 def open_quarantine(con) -> list[tuple]:
+    """(row, full reason) of the open quarantine rows, from the operator's copy."""
     return con.execute("""
-        select q.row_number, q.reason from audit.quarantine q
-        join audit.file_registry f using (file_id)
-        where q.resolved_at is null and f.path <> ? order by q.row_number, q.reason
+        select q.row_number, r.reason from audit.quarantine q
+        join restricted.quarantine r on r.file_id = q.file_id
+             and r.row_number is not distinct from q.row_number
+        join audit.file_registry f on f.file_id = q.file_id
+        where q.resolved_at is null and f.path <> ? order by q.row_number, r.reason
     """, [BASE]).fetchall()
+
+
+def submitted_values(files: tuple[str, ...]) -> set[str]:
+    """Values of the case's text files below their first line, that no public reason has."""
+    public = " ".join(RULES.values())
+    values: set[str] = set()
+    for rel in files:
+        try:
+            lines = (CORPUS / rel).read_text(encoding="utf-8").splitlines()[1:]
+        except UnicodeDecodeError:
+            continue
+        for line in lines:
+            for value in re.split(r'[,;"{}:\[\]]', line):
+                value = value.strip()
+                if len(value) >= 5 and value not in public and value not in rel:
+                    values.add(value)
+    return values
+
+
+def assert_audit_is_value_free(con, files: tuple[str, ...]) -> None:
+    """Every audit reason is the public reason of its rule codes and columns, and no value
+    of the submitted files appears anywhere in audit."""
+    for codes, columns, reason in con.execute(
+            "select rule_codes, column_names, reason from audit.quarantine").fetchall():
+        assert reason == " | ".join(public_reason(c, n) for c, n in zip(codes, columns,
+                                                                         strict=True))
+    text = " ".join(str(row) for row in con.execute(
+        "select * from audit.quarantine union all by name select * from audit.file_registry"
+    ).fetchall())
+    leaked = [value for value in submitted_values(files) if value in text]
+    assert not leaked, leaked
 
 
 def raw_counts(con) -> dict[str, int]:
@@ -286,6 +326,7 @@ def test_corpus_case(workspace, name):
             errors = con.execute("select first_error from audit.file_registry where path = ?",
                                  [case.registry[0][0]]).fetchall()
             assert any(case.first_error in (e or "") for (e,) in errors), errors
+        assert_audit_is_value_free(con, case.files)
         accepted = {k: 0 for k in KINDS}
         accepted["org_units"] = BASE_UNITS
         for _, kind, _, _, n, _ in case.registry:
@@ -452,8 +493,8 @@ def test_validate_reports_file_row_reason_for_bad_files(workspace, capsys):
         f"{md / 'form_not_member.csv'}:3: {FORM_NOT_MEMBER}",
         f"{md / 'form_not_member.csv'}:4: discipline_form 'giải tán' is not a member discipline "
         "form; expected one of khiển trách, cảnh cáo, cách chức, khai trừ",
-        f"{md / 'truncated_short_row.csv'}:4: the row does not match the header: "
-        "Expected Number of Columns: 15 Found: 7",
+        f"{md / 'truncated_short_row.csv'}:4: the row has fewer fields than the header "
+        "(7 fields, the header has 15)",
         f"{md / 'encoding_utf16.csv'}: the file is neither UTF-8 nor Windows-1258 (it looks "
         "like UTF-16 or a binary file); save it as CSV UTF-8",
         f"{md / 'unknown_unit.csv'}:2: deciding_unit_code 'QNM-D99' {UNKNOWN_UNIT}",

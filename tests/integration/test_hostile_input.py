@@ -1,0 +1,91 @@
+"""Hostile and careless input end to end: nothing from a rejected row reaches a file analysts
+read (the published warehouse, the Data Docs, the run log), and the operator still sees it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main as kyluat_main
+from tests.conftest import write
+
+pytestmark = pytest.mark.integration
+
+NAME = "Hoàng Thị Planted Xuyến"
+MD_HEADER = ("deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
+             "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
+             "is_committee_member,is_probationary,activity_ref,status,violation_date\n")
+
+
+def published_text_hits(path: Path, needle: str) -> list[str]:
+    """Every table and column of the DuckDB file at `path` whose text (any column, as text)
+    contains `needle`."""
+    hits = []
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        assert tables
+        for schema, table in tables:
+            columns = [c for (c,) in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? "
+                "and table_name = ?", [schema, table]).fetchall()]
+            for column in columns:
+                found = con.execute(
+                    f'select count(*) from "{schema}"."{table}" '
+                    f'where contains(lower("{column}"::varchar), lower(?))', [needle]
+                ).fetchone()[0]
+                if found:
+                    hits.append(f"{schema}.{table}.{column}")
+    return hits
+
+
+def file_hits(folder: Path, needle: str) -> list[Path]:
+    encoded = needle.encode("utf-8")
+    return [p for p in folder.rglob("*") if p.is_file() and encoded in p.read_bytes()]
+
+
+def test_a_name_in_a_date_column_reaches_no_published_file(sample_copy, capsys):
+    """A clerk shifts a row: a member's name lands in decision_date, and in other rows in a
+    vocabulary, a count and a unit column. The rows are quarantined and the operator's report
+    shows the name, but no text column of any table of the published file, no byte of that
+    file, of the Data Docs or of the run log holds it. (Runs the pipeline afresh on the copied
+    sample: publication and Data Docs are what is under test.)"""
+    settings = sample_copy
+    write(settings.landing_dir / "member_disciplines" / "2023_shifted.csv", MD_HEADER
+          + f"QNM,501-QĐ/TU,DV777000001,,party_committee,reprimand,{NAME},QNM,"
+            "lack_of_responsibility,inspection,false,false,,in_force,\n"
+          + f"QNM,502-QĐ/TU,DV777000002,,party_committee,reprimand,2023-02-01,QNM,"
+            f"lack_of_responsibility,{NAME},false,false,,in_force,\n"
+          + f"QNM,503-QĐ/TU,DV777000003,,party_committee,reprimand,2023-02-01,{NAME},"
+            "lack_of_responsibility,inspection,false,false,,in_force,\n")
+    write(settings.landing_dir / "memberships" / "2023_shifted.csv",
+          f"unit_code,as_of_date,members\nQNM,2023-12-31,{NAME}\n")
+
+    assert kyluat_main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "2023_shifted.csv: 3 rows in quarantine" in out, out
+    assert NAME not in out
+
+    with duckdb.connect(str(settings.working_db), read_only=True) as con:
+        assert con.execute("select count(*) from restricted.quarantine "
+                           "where contains(reason, ?)", [NAME]).fetchone()[0] == 4
+        codes = sorted(c for (cs,) in con.execute(
+            "select rule_codes from audit.quarantine q join audit.file_registry f "
+            "using (file_id) where f.path like '%2023_shifted.csv'").fetchall() for c in cs)
+    assert codes == ["not_a_date", "not_whole_number", "unknown_term", "unknown_unit"]
+
+    assert published_text_hits(settings.published_db, NAME) == []
+    working = {settings.working_db, settings.working_db.with_name(settings.working_db.name
+                                                                  + ".wal")}
+    assert set(file_hits(settings.warehouse_dir, NAME)) <= working
+    assert file_hits(Path(os.environ["KYLUAT_DAGSTER_STORAGE"]), NAME) == []
+    assert (settings.warehouse_dir / "logs" / "last_run.log").is_file()
+    assert any((settings.warehouse_dir / "quality").rglob("*.html"))
+
+    assert kyluat_main(["quarantine-report", "--file", "2023_shifted"]) == 0
+    report = capsys.readouterr().out
+    assert f"member_disciplines/2023_shifted.csv:2: decision_date '{NAME}' is not a date" \
+        in report, report
+    assert f"memberships/2023_shifted.csv:2: members '{NAME}' is not a whole number" in report
