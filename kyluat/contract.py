@@ -37,6 +37,7 @@ class Column:
     date_column: str | None = None  # for UNIT: the row date on which the unit must be valid
     default: str | None = None   # applied when the value is empty
     future_ok: bool = False      # for DATE: a planned end date may lie ahead
+    not_self: str | None = None  # for UNIT_LIST: must not name the row's own `not_self` unit
 
     @property
     def stored_name(self) -> str:
@@ -93,7 +94,7 @@ ORG_UNITS = Kind(
         _c("parent_code", T.UNIT, False, date_column="valid_from"),
         _c("unit_type", T.TEXT, False),
         _c("valid_to", T.DATE, False, future_ok=True),
-        _c("successor_codes", T.UNIT_LIST, False),
+        _c("successor_codes", T.UNIT_LIST, False, not_self="unit_code"),
     ),
     date_orders=(DateOrder("valid_from", "valid_to", strict=True),),
     description="The organisation tree, with history",

@@ -26,6 +26,8 @@ ROW_RULES = {
     "not_a_number": "{column} is not a number",
     "unknown_term": "{column} is not a term of its vocabulary (dbt_project/seeds/vocab_*.csv)",
     "unknown_unit": "{column} is not a known unit; its org_units row must be sent first",
+    "successor_is_itself": "{column} names the unit itself; list the units that took over "
+                           "from it",
     "unit_not_valid_on_date": "{column} names a unit that did not exist on the row's date",
     "dates_out_of_order": "{column} is before the date it must follow",
     "form_not_for_probationary": "discipline_form is not allowed for a probationary member; "

@@ -311,6 +311,12 @@ class _Builder:
         self.error(f"{v} is not null and len({unknown}) > 0",
                    _msg(label, _q("names unknown units: "), f"array_to_string({unknown}, ', ')"),
                    "unknown_unit", c.name)
+        if c.not_self:
+            own = f"n.{c.not_self}"
+            self.error(f"list_contains({items}, {own})",
+                       _msg(label, _q("names the unit itself ("), _shown(own),
+                            _q("); list the units that took over from it")),
+                       "successor_is_itself", c.name)
 
     def build(self) -> str:
         self.vocabularies: set[str] = set()

@@ -128,6 +128,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reference_admin_tree(args: argparse.Namespace) -> int:
+    from kyluat.admin_tree import write_admin_tree
+
+    path = write_admin_tree(Path(args.out))
+    with path.open(encoding="utf-8") as fh:
+        versions = sum(1 for _ in fh) - 1
+    print(f"{versions:,} unit versions of Vietnam's administrative tree (before and after "
+          f"2025-07-01) in {path}")
+    return 0
+
+
 class UsageError(Exception):
     """A mistake in how kyluat was called: one line saying what to do, exit code 2."""
 
@@ -183,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
                                "a tenth of a year on a smaller tree")
     generate.add_argument("--seed", type=int, help="same seed, byte-identical files")
     generate.set_defaults(func=_cmd_generate)
+
+    reference = commands.add_parser("reference", parents=[verbose],
+                                    help="write reference data as submission files")
+    datasets = reference.add_subparsers(dest="dataset", required=True)
+    tree = datasets.add_parser("admin-tree", parents=[verbose],
+                               help="Vietnam's administrative tree (63 provinces until "
+                                    "2025-07-01, 34 from then) as an org_units file")
+    tree.add_argument("--out", required=True,
+                      help="landing directory to write (the file goes to DIR/org_units/)")
+    tree.set_defaults(func=_cmd_reference_admin_tree)
     return parser
 
 

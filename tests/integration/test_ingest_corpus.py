@@ -200,6 +200,12 @@ CASES: dict[str, Case] = {
           3, 1, 2),),
         ((2, "valid_to 2010-01-01 is not after valid_from 2010-01-01"),
          (3, "valid_to 2005-06-30 is not after valid_from 2010-01-01"))),
+    "successor_is_the_unit_itself": Case(
+        ("org_units/successor_is_itself.csv",),
+        (("org_units/successor_is_itself.csv", "org_units", "partially_loaded", 3, 1, 2),),
+        ((2, "successor_codes names the unit itself ('QNM-D06'); list the units that took "
+             "over from it"),
+         (3, "successor_codes names the unit itself ('QNM-D07')"))),
     "negative_and_non_integer_counts": Case(
         ("memberships/bad_counts.csv",),
         (("memberships/bad_counts.csv", "memberships", "partially_loaded", 5, 1, 4),),
