@@ -202,6 +202,35 @@ AGGREGATE_REPORTS = Kind(
     description="Periodic statistical reports and published figures",
 )
 
+PUBLISHED_FIGURES = Kind(
+    "published_figures",
+    (
+        _c("figure_id", T.TEXT, key=True),
+        _c("source_ref", T.TEXT),
+        _c("source_title", T.TEXT, False),
+        _c("speaker", T.TEXT, False),
+        # a figure may name a unit this warehouse does not hold: the reconciliation says so
+        _c("reporting_unit_code", T.TEXT),
+        _c("period_start", T.DATE),
+        _c("period_end", T.DATE),
+        _c("measure", T.VOCAB, vocabulary="measure"),
+        _c("authority_type", T.VOCAB_LIST, vocabulary="authority_type", allow_all=True),
+        _c("subject_kind", T.VOCAB, vocabulary="subject_kind"),
+        _c("discipline_form", T.VOCAB_LIST, vocabulary="discipline_form", allow_all=True),
+        _c("violation_category", T.VOCAB_LIST, vocabulary="violation_category",
+           allow_all=True),
+        _c("channel", T.VOCAB_LIST, vocabulary="channel", allow_all=True),
+        _c("activity_ref", T.TEXT, False),
+        _c("value", T.COUNT),
+        _c("value_qualifier", T.VOCAB, False, vocabulary="value_qualifier", default="exact"),
+        _c("scope", T.VOCAB, False, vocabulary="scope", default="unit_and_below"),
+        _c("as_of_date", T.DATE, False),
+        _c("note", T.TEXT, False),
+    ),
+    date_orders=(DateOrder("period_start", "period_end"),),
+    description="Figures published about the data (press, speeches), to reconcile with it",
+)
+
 GOVERNANCE_INDICATORS = Kind(
     "governance_indicators",
     (
@@ -219,7 +248,7 @@ GOVERNANCE_INDICATORS = Kind(
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (ORG_UNITS, MEMBERSHIPS, MEMBER_DISCIPLINES, ORG_DISCIPLINES, ACTIVITIES,
-              AGGREGATE_REPORTS, GOVERNANCE_INDICATORS)
+              AGGREGATE_REPORTS, PUBLISHED_FIGURES, GOVERNANCE_INDICATORS)
 }
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".ndjson": "ndjson"}

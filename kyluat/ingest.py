@@ -72,6 +72,10 @@ create table if not exists audit.publications (
     run_id varchar, published_at timestamp, fingerprint varchar
 );
 create table if not exists audit.builds (run_id varchar, built_at timestamp, rebuilt_years varchar);
+create table if not exists audit.primary_successor_changes (
+    unit_code varchar, previous_primary varchar, new_primary varchar, file_id bigint,
+    run_id varchar, changed_at timestamp
+);
 """
 
 # What a failing row's reasons become: in audit (published), codes, columns and public reasons;
@@ -97,6 +101,15 @@ CURRENT_UNITS_SQL = """
     select unit_code, valid_from, valid_to from raw.org_units
     qualify row_number() over (partition by unit_code, valid_from
                                order by _file_id desc, _row_number desc) = 1
+"""
+
+# The primary (first listed) successor of each unit's latest version, which carries the
+# unit's history on today's structure (int_org_unit_current_map), and the file it came from.
+PRIMARY_SUCCESSORS_SQL = """
+    select unit_code, successor_codes[1] as primary_successor, _file_id as file_id
+    from raw.org_units
+    qualify row_number() over (partition by unit_code
+                               order by valid_from desc, _file_id desc, _row_number desc) = 1
 """
 
 
@@ -518,9 +531,28 @@ def _load_landing(settings: Settings, loader: Loader) -> None:
                                       "from audit.file_registry").fetchone()[0]
     plan = _plan(files, loader.con, loader)
     for kind in KINDS.values():
+        if kind.name == "org_units":
+            loader.con.execute(f"create or replace temp table primary_successors_before as "
+                               f"{PRIMARY_SUCCESSORS_SQL}")
         loader.revalidate(kind)
         loader.load_kind(kind, plan.get(kind.name, []))
+        if kind.name == "org_units":
+            _record_primary_successor_changes(loader.con, loader.run_id)
     _update_registry(loader.con, first_new_id)
+
+
+def _record_primary_successor_changes(con, run_id: str) -> None:
+    """A re-sent tree that changes a unit's primary successor moves the unit's history on
+    today's structure: never silently (audit.primary_successor_changes, the run summary)."""
+    con.execute(f"""
+        insert into audit.primary_successor_changes
+        select before.unit_code, before.primary_successor, after.primary_successor,
+               after.file_id, ?, now()
+        from primary_successors_before as before
+        join ({PRIMARY_SUCCESSORS_SQL}) as after using (unit_code)
+        where before.primary_successor is not null
+          and before.primary_successor is distinct from after.primary_successor
+    """, [run_id])
 
 
 def _update_registry(con, first_new_id: int) -> None:

@@ -9,6 +9,8 @@ from kyluat.locking import connect
 from kyluat.query import connect_published
 from orchestration.pipeline import RunOutcome
 
+SHOWN_CHANGES = 5
+
 
 def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
     passed = sum(c.passed for c in outcome.checks)
@@ -60,6 +62,10 @@ def print_files_of_run(settings: Settings, run_id: str) -> None:
         files = con.execute("""
             select path, status, row_count, accepted_count, rejected_count, first_error
             from audit.file_registry where run_id = ? order by path""", [run_id]).fetchall()
+        changes = con.execute("""
+            select unit_code, previous_primary, new_primary
+            from audit.primary_successor_changes where run_id = ? order by unit_code
+        """, [run_id]).fetchall()
     finally:
         con.close()
     rows = sum(f[2] or 0 for f in files)
@@ -72,3 +78,9 @@ def print_files_of_run(settings: Settings, run_id: str) -> None:
             print(f"  {path}: {what}; {first_error}")
     if any(status != "loaded" for _, status, *_ in files):
         print("  the submitted values and full reasons: kyluat quarantine-report")
+    if changes:
+        shown = ", ".join(f"{unit} {before} -> {after or 'no successor'}"
+                          for unit, before, after in changes[:SHOWN_CHANGES])
+        more = f" and {len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""
+        print(f"primary successor changed for {len(changes)} unit(s): {shown}{more}; their "
+              "history on today's structure moves with it (audit.primary_successor_changes)")

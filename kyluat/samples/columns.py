@@ -21,3 +21,8 @@ REPORT_COLUMNS = ["reporting_unit_code", "period_start", "period_end", "measure"
                   "channel", "source_ref", "value", "value_qualifier", "scope", "as_of_date",
                   "source_title"]
 GOVERNANCE_COLUMNS = ["unit_code", "year", "indicator", "rank", "score", "source_ref"]
+PUBLISHED_FIGURE_COLUMNS = ["figure_id", "source_ref", "source_title", "speaker",
+                            "reporting_unit_code", "period_start", "period_end", "measure",
+                            "authority_type", "subject_kind", "discipline_form",
+                            "violation_category", "channel", "activity_ref", "value",
+                            "value_qualifier", "scope", "as_of_date", "note"]

@@ -40,6 +40,7 @@ from kyluat.samples.columns import (
     MEMBER_COLUMNS,
     ORG_DISCIPLINE_COLUMNS,
     ORG_UNIT_COLUMNS,
+    PUBLISHED_FIGURE_COLUMNS,
     REPORT_COLUMNS,
 )
 
@@ -979,6 +980,37 @@ def write_json(path: Path, records: list[dict], lines: bool = False) -> int:
     return len(records)
 
 
+def published_figure_rows() -> list[list]:
+    """The figures of the forum, as published (the sample's records reproduce them)."""
+    forum = ["QNAM-FORUM-2024", SOURCE]
+    inspection_head = ("Deputy head of the party cell of the Provincial Party Inspection "
+                       "Committee, head of its Department II")
+    department = "Deputy director of the Department of Natural Resources and Environment"
+    notice = [department, "QNM-KCQ-G01", "2023-11-30", "2024-12-31"]
+    tail = ["exact", "unit_and_below", ""]
+    return [
+        ["QNM-2124-PC-IS", *forum, inspection_head, "QNM", "2021-01-01", "2023-12-31",
+         "disciplined", "party_committee", "member", "all", "all", "inspection;supervision", "",
+         PUBLISHED_PC_INSPECTION_SUPERVISION, *tail,
+         "Party members disciplined by party committees at all levels through inspection and "
+         "supervision work"],
+        ["QNM-2124-IC-LR", *forum, inspection_head, "QNM", "2021-01-01", "2023-12-31",
+         "disciplined", "inspection_committee", "member", "all", "lack_of_responsibility",
+         "all", "", PUBLISHED_IC_LACK_OF_RESPONSIBILITY, *tail,
+         "Party members disciplined by inspection committees at all levels for lack of "
+         "responsibility in performing assigned duties"],
+        ["STNMT-581-HEADS", *forum, *notice, "disciplined", "all", "member", "all", "all",
+         "all", TW_CONCLUSION, 2, *tail, "Department heads disciplined after Central "
+         "Inspection Committee conclusion notice 581 of 2023-11-30"],
+        ["STNMT-581-CELLS", *forum, *notice, "discipline_required", "all", "organization",
+         "all", "all", "all", TW_CONCLUSION, 2, *tail,
+         "Subordinate party cells to be considered for discipline under conclusion notice 581"],
+        ["STNMT-581-MEMBERS", *forum, *notice, "discipline_required", "all", "member", "all",
+         "all", "all", TW_CONCLUSION, 15, *tail,
+         "Related party members to be considered for discipline under conclusion notice 581"],
+    ]
+
+
 def write_sample(sample: SampleBuilder, out_dir: Path) -> dict[str, int]:
     landing = out_dir / "landing"
     if landing.exists():
@@ -1008,6 +1040,8 @@ def write_sample(sample: SampleBuilder, out_dir: Path) -> dict[str, int]:
         landing / "activities/activities.ndjson", activity_records(sample), lines=True)
     csv_file("aggregate_reports/district_annual_reports.csv", REPORT_COLUMNS,
              report_rows(sample))
+    csv_file("published_figures/quang_nam_forum_2024.csv", PUBLISHED_FIGURE_COLUMNS,
+             published_figure_rows())
     csv_file("governance_indicators/governance_indicators.csv",
              ["unit_code", "year", "indicator", "rank", "score", "source_ref"], governance_rows())
     counts = {f"landing/{k}": v for k, v in sorted(counts.items())}
@@ -1098,6 +1132,11 @@ Distractors (member-decision rows unless said):
   (distinct persons are fewer than member-decisions);
 - from 2025-07-01 the grassroots units hang directly under `DNG`: a roll-up through
   the latest tree instead of the tree valid on the decision date loses them.
+
+`published_figures/quang_nam_forum_2024.csv` carries these two figures and the three of
+conclusion notice `{TW_CONCLUSION}` below, as published; the reconciliation
+(`marts.rpt_published_reconciliation`) compares them with the records. A warehouse holds only
+the figures submitted to it.
 
 ## Published figures used elsewhere in the sample
 

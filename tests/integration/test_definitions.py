@@ -12,7 +12,7 @@ def test_definitions_load_with_the_expected_lineage():
                      "audit/quarantine", "staging/stg_member_disciplines",
                      "intermediate/int_org_unit_ancestry", "marts/fct_member_discipline",
                      "marts/dim_org_unit", "marts/rpt_published_reconciliation",
-                     "reference/published_figures", "published/analytics"):
+                     "raw/published_figures", "reference/party_terms", "published/analytics"):
         assert expected in keys
     # dbt sources are the ingestion assets, not separate external assets
     staging = graph.get(AssetKey(["staging", "stg_member_disciplines"]))

@@ -3,7 +3,8 @@
 --   as_of    the deciding unit and its ancestors on the decision date (the tree as it was);
 --   current  the unit that carries the deciding unit today and its ancestors today.
 -- Counting rows per (structure, scope unit) counts each decision once at every level,
--- however many levels reported it. scope_distance 0 is the deciding unit itself.
+-- however many levels reported it. scope_distance 0 is the deciding unit itself (on
+-- current: the unit or a predecessor at the same level, int_org_unit_current_rollup).
 {{ config(
     materialized='incremental',
     tags=['by_year'],
@@ -58,7 +59,7 @@ union all
 select
     'current' as structure,
     rollup.ancestor_code as scope_unit_code,
-    rollup.distance as scope_distance,
+    rollup.scope_distance,
     decisions.*
 from decisions
 inner join {{ ref('int_org_unit_current_rollup') }} as rollup

@@ -1,7 +1,8 @@
 -- Question: how many members and organisations did each unit and all levels under it
 -- discipline each year, how many distinct persons, at what rate per 1,000 members, with what
 -- shares of committee members, expulsions and corruption cases, and how did it change?
--- structure = as_of (the tree on the decision date) or current (today's tree, after 2025).
+-- structure = as_of (the tree on the decision date) or current (today's tree, after 2025:
+-- today's name and level, and the members of every unit carried at the same level).
 -- Revoked decisions are excluded. Denominator: membership nearest to 31 December.
 {{ config(
     materialized='incremental',
@@ -49,8 +50,8 @@ yearly as (
 select
     yearly.structure,
     yearly.unit_code,
-    units.unit_name,
-    units.level,
+    coalesce(today.current_unit_name, units.unit_name) as unit_name,
+    coalesce(today.current_level, units.level) as level,
     yearly.decision_year,
     yearly.members_disciplined,
     yearly.distinct_members_disciplined,
@@ -82,14 +83,29 @@ left join yearly as previous
         yearly.structure = previous.structure
         and yearly.unit_code = previous.unit_code
         and previous.decision_year = yearly.decision_year - 1
-left join {{ ref('int_membership_denominators') }} as denominators
+left join (
+    select
+        'as_of' as structure,
+        *
+    from {{ ref('int_membership_denominators') }}
+    union all by name
+    select
+        'current' as structure,
+        *
+    from {{ ref('int_membership_denominators_current') }}
+) as denominators
     on
-        yearly.unit_code = denominators.unit_code
+        yearly.structure = denominators.structure
+        and yearly.unit_code = denominators.unit_code
         and yearly.decision_year = denominators.year
+-- as_of: the unit as it was at the end of the year; current: as it is today
 left join {{ ref('stg_org_units') }} as units
     on
-        yearly.unit_code = units.unit_code
+        yearly.structure = 'as_of'
+        and yearly.unit_code = units.unit_code
         and {{ valid_on('units', 'make_date(yearly.decision_year, 12, 31)') }}
+left join {{ ref('int_org_unit_current_map') }} as today
+    on yearly.structure = 'current' and yearly.unit_code = today.unit_code
 where {{ in_rebuild_years('yearly.decision_year', offsets=[0, 1]) }}
 qualify row_number() over (
     partition by yearly.structure, yearly.unit_code, yearly.decision_year

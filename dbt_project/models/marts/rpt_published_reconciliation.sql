@@ -1,5 +1,5 @@
--- Each published figure (reference seed) and each submitted aggregate report beside the value
--- computed from the records for the same unit scope, period, measure and filters.
+-- Each published figure (published_figures files) and each submitted aggregate report beside
+-- the value computed from the records for the same unit scope, period, measure and filters.
 --   match           computed = published
 --   consistent      the qualifier holds (at_least: computed >= published; at_most: <=;
 --                   approximately: within var('approximately_tolerance') of published)
@@ -192,6 +192,11 @@ assessed as (
     select
         figures.*,
         case
+            -- whether counted by unit or by activity: records of an unknown unit are not here
+            when not exists (
+                select 1 from {{ ref('stg_org_units') }} as units
+                where units.unit_code = figures.reporting_unit_code
+            ) then 'reporting unit ' || figures.reporting_unit_code || ' is not in org_units'
             when
                 figures.measure <> 'disciplined'
                 and not (
@@ -201,10 +206,6 @@ assessed as (
                 then
                     'activities carry no discipline form or violation category; '
                     || figures.measure || ' can only be computed for all of them'
-            when figures.activity_ref is null and not exists (
-                select 1 from {{ ref('stg_org_units') }} as units
-                where units.unit_code = figures.reporting_unit_code
-            ) then 'reporting unit ' || figures.reporting_unit_code || ' is not in org_units'
         end as not_computable_reason,
         coalesce(disciplined.computed_value, funnel.computed_value, 0)::bigint as counted_value
     from numbered as figures

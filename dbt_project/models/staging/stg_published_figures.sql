@@ -1,4 +1,10 @@
--- Published figures kept as reference data, in the shape of submitted aggregate reports.
+-- Figures published about the data (submitted as published_figures files, e.g. with the
+-- bundled sample): the current version of each figure. A warehouse holds only the figures
+-- submitted to it.
+with current_rows as (
+    {{ current_version(source('raw', 'published_figures'), ['figure_id']) }}
+)
+
 select
     figure_id,
     source_ref,
@@ -9,13 +15,14 @@ select
     period_end,
     measure,
     subject_kind,
-    {% for column in ['authority_type', 'discipline_form', 'violation_category', 'channel'] %}
-        list_sort(string_split({{ column }}, ';')) as {{ column }},
-    {% endfor %}
-    nullif(activity_ref, '') as activity_ref,
+    authority_type,
+    discipline_form,
+    violation_category,
+    channel,
+    activity_ref,
     value,
-    coalesce(nullif(value_qualifier, ''), 'exact') as value_qualifier,
-    coalesce(nullif(scope, ''), 'unit_and_below') as scope,
+    value_qualifier,
+    scope,
     as_of_date,
     note
-from {{ ref('published_figures') }}
+from current_rows
