@@ -40,7 +40,7 @@ from kyluat.samples.columns import ORG_UNIT_COLUMNS
 
 CENTRE = "TW"
 CENTRE_FROM = date(1930, 2, 3)
-OLD_TREE_FROM = date(2016, 1, 1)
+OLD_TREE_FROM = date(2010, 1, 1)
 REORGANISATION_DAY = date(2025, 7, 1)
 NEW_SUFFIX = "-2025"
 FILE_NAME = "vietnam_admin_units.csv"

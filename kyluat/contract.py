@@ -175,26 +175,38 @@ ACTIVITIES = Kind(
     description="Inspections, supervisions, complaint and denunciation cases",
 )
 
+def _figure_filters(key: bool) -> tuple[Column, ...]:
+    """What a figure counts: the measure and the filters (`all` or `;`-separated codes)."""
+    return (
+        _c("measure", T.VOCAB, key=key, vocabulary="measure"),
+        _c("authority_type", T.VOCAB_LIST, key=key, vocabulary="authority_type",
+           allow_all=True),
+        _c("subject_kind", T.VOCAB, key=key, vocabulary="subject_kind"),
+        _c("discipline_form", T.VOCAB_LIST, key=key, vocabulary="discipline_form",
+           allow_all=True),
+        _c("violation_category", T.VOCAB_LIST, key=key, vocabulary="violation_category",
+           allow_all=True),
+        _c("channel", T.VOCAB_LIST, key=key, vocabulary="channel", allow_all=True),
+    )
+
+
+# A figure's value, how exact it is, the units it covers and its vintage.
+_FIGURE_VALUE = (
+    _c("value", T.COUNT),
+    _c("value_qualifier", T.VOCAB, False, vocabulary="value_qualifier", default="exact"),
+    _c("scope", T.VOCAB, False, vocabulary="scope", default="unit_and_below"),
+    _c("as_of_date", T.DATE, False),
+)
+
 AGGREGATE_REPORTS = Kind(
     "aggregate_reports",
     (
         _c("reporting_unit_code", T.UNIT, key=True, date_column="period_end"),
         _c("period_start", T.DATE, key=True),
         _c("period_end", T.DATE, key=True),
-        _c("measure", T.VOCAB, key=True, vocabulary="measure"),
-        _c("authority_type", T.VOCAB_LIST, key=True, vocabulary="authority_type",
-           allow_all=True),
-        _c("subject_kind", T.VOCAB, key=True, vocabulary="subject_kind"),
-        _c("discipline_form", T.VOCAB_LIST, key=True, vocabulary="discipline_form",
-           allow_all=True),
-        _c("violation_category", T.VOCAB_LIST, key=True, vocabulary="violation_category",
-           allow_all=True),
-        _c("channel", T.VOCAB_LIST, key=True, vocabulary="channel", allow_all=True),
+        *_figure_filters(key=True),
         _c("source_ref", T.TEXT, key=True),
-        _c("value", T.COUNT),
-        _c("value_qualifier", T.VOCAB, False, vocabulary="value_qualifier", default="exact"),
-        _c("scope", T.VOCAB, False, vocabulary="scope", default="unit_and_below"),
-        _c("as_of_date", T.DATE, False),
+        *_FIGURE_VALUE,
         _c("source_title", T.TEXT, False),
     ),
     date_orders=(DateOrder("period_start", "period_end"),),
@@ -213,18 +225,9 @@ PUBLISHED_FIGURES = Kind(
         _c("reporting_unit_code", T.TEXT),
         _c("period_start", T.DATE),
         _c("period_end", T.DATE),
-        _c("measure", T.VOCAB, vocabulary="measure"),
-        _c("authority_type", T.VOCAB_LIST, vocabulary="authority_type", allow_all=True),
-        _c("subject_kind", T.VOCAB, vocabulary="subject_kind"),
-        _c("discipline_form", T.VOCAB_LIST, vocabulary="discipline_form", allow_all=True),
-        _c("violation_category", T.VOCAB_LIST, vocabulary="violation_category",
-           allow_all=True),
-        _c("channel", T.VOCAB_LIST, vocabulary="channel", allow_all=True),
+        *_figure_filters(key=False),
         _c("activity_ref", T.TEXT, False),
-        _c("value", T.COUNT),
-        _c("value_qualifier", T.VOCAB, False, vocabulary="value_qualifier", default="exact"),
-        _c("scope", T.VOCAB, False, vocabulary="scope", default="unit_and_below"),
-        _c("as_of_date", T.DATE, False),
+        *_FIGURE_VALUE,
         _c("note", T.TEXT, False),
     ),
     date_orders=(DateOrder("period_start", "period_end"),),

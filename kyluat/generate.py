@@ -3,11 +3,13 @@
 `kyluat generate --out DIR --scale N [--seed S]` writes a landing directory
 (`DIR/<kind>/<file>`) in the formats of the submission contract:
 
-- a national organisation tree: the centre `TW`, 63 provinces until 2025-07-01 merged into
-  34 from that day (closed versions with `valid_to` and `successor_codes`), districts
-  until 2025-07-01 (successor: their province after the merger), grassroots units (60,000
-  at scale >= 1; fewer below) that move directly under their province on 2025-07-01,
-  and party cells under them, a few of which are dissolved along the way;
+- Vietnam's real administrative tree (`kyluat.admin_tree`, `org_units/vietnam_admin_units.csv`):
+  the centre `TW`, 63 provinces, 696 districts and 10,035 communes until 2025-07-01, merged
+  into 34 provinces and 3,321 communes from that day; on it (`org_units/
+  vietnam_party_units.csv`) the party's other grassroots units (agencies, enterprises: up to
+  60,000 grassroots units with the communes at scale >= 1), which move directly under their
+  new province on 2025-07-01, and party cells under every grassroots unit (a commune's follow
+  its primary successor), a few of which are dissolved along the way;
 - memberships of every unit at each year end;
 - about 500,000 inspections, supervisions and complaint cases a year (`activities`);
 - about 25,000 member-decisions a year, most of them following an activity found in
@@ -18,12 +20,13 @@
 - provincial governance indicators.
 
 `--scale 1` is one national year (2024), `--scale 10` ten (2015..2024), `--scale 0.1`
-a tenth of a year on a tree scaled down by as much. Large kinds are split into monthly
-files (`activities/2024-01.csv`, `member_disciplines/2024-01.csv`, ...), so that one new
-month can be added to a loaded warehouse.
+a tenth of a year on the real tree with fewer other grassroots units. Large kinds are split
+into monthly files (`activities/2024-01.csv`, `member_disciplines/2024-01.csv`, ...), so
+that one new month can be added to a loaded warehouse.
 
 Everything is computed by DuckDB over `range()` with `hash()`-based pseudo-randomness
-seeded by `--seed`: same seed, byte-identical files. Nothing here is real.
+seeded by `--seed`: same seed, byte-identical files. Nothing here is real but the
+administrative tree.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from pathlib import Path
 
 import duckdb
 
+from kyluat.admin_tree import OLD_TREE_FROM, write_admin_tree
+from kyluat.readers import sql_text
 from kyluat.samples.columns import (
     ACTIVITY_COLUMNS,
     GOVERNANCE_COLUMNS,
@@ -48,10 +53,13 @@ from kyluat.samples.columns import (
 DEFAULT_SEED = 20250701
 LAST_YEAR = 2024
 MERGER_DAY = date(2025, 7, 1)
+TREE_FROM = OLD_TREE_FROM  # the party units are as old as the administrative tree
 
+# Of the real tree (kyluat.admin_tree): 63 provinces merged into 34, 696 districts and
+# 10,035 communes until the merger.
 PROVINCES, SURVIVING_PROVINCES = 63, 34
-DISTRICTS = 700
-GRASSROOTS = 60_000
+DISTRICTS, COMMUNES = 696, 10_035
+GRASSROOTS = 60_000  # communes and the party's other grassroots units (agencies, enterprises)
 ACTIVITIES_PER_YEAR = 500_000
 UNLINKED_DECISIONS_PER_YEAR = 2_500  # decisions through "other" work, citing no activity
 DISSOLVED_CELL_SHARE = 0.02
@@ -110,12 +118,11 @@ class Plan:
         n_years = max(1, round(scale)) if scale >= 1 else 1
         per_year = scale / n_years
         tree = min(1.0, scale)
-        districts = max(PROVINCES, round(DISTRICTS * tree))
         return cls(
             scale=scale, seed=seed,
             years=tuple(range(LAST_YEAR - n_years + 1, LAST_YEAR + 1)),
-            districts=districts,
-            grassroots=max(2 * districts, round(GRASSROOTS * tree)),
+            districts=DISTRICTS,
+            grassroots=max(COMMUNES, round(GRASSROOTS * tree)),
             activities_per_year=max(1, round(ACTIVITIES_PER_YEAR * per_year)),
             unlinked_decisions_per_year=max(1, round(UNLINKED_DECISIONS_PER_YEAR * per_year)),
         )
@@ -147,71 +154,89 @@ def _define_macros(con, seed: int) -> None:
     con.execute("create macro days_in_year(y) as (make_date(y + 1, 1, 1) - make_date(y, 1, 1))")
 
 
-def _tree(con, plan: Plan) -> None:
+def _tree(con, plan: Plan, tree_file: Path) -> None:
+    """The real skeleton (`tree_file`, from kyluat.admin_tree) and the party units on it:
+    grassroots units that are not communes (agencies, enterprises), under the old districts
+    and directly under the new province from 2025-07-01, and party cells under every
+    grassroots unit, a few of which are dissolved along the way."""
     merger = f"date '{MERGER_DAY.isoformat()}'"
     con.execute(f"""
-        create table province as
-        select p, pcode(p) as code,
-               p <= {SURVIVING_PROVINCES} as survives,
-               pcode(case when p <= {SURVIVING_PROVINCES} then p
-                          else (p - {SURVIVING_PROVINCES + 1}) % {SURVIVING_PROVINCES} + 1
-                     end) as successor
-        from range(1, {PROVINCES + 1}) t(p)
+        create table skeleton as
+        select * from read_csv({sql_text(str(tree_file))}, all_varchar = true, header = true)
     """)
-    con.execute(f"""
+    con.execute("""
+        create table province as
+        select row_number() over (order by unit_code) as p, unit_code as code,
+               successor_codes as successor
+        from skeleton where level = 'province' and valid_to is not null
+    """)
+    con.execute("""
         create table district as
-        select j, pr.code as province_code, pr.successor as province_successor,
-               pr.code || '-D' || lpad((j // {PROVINCES} + 1)::varchar, 2, '0') as code
-        from range({plan.districts}) t(j)
-        join province pr on pr.p = j % {PROVINCES} + 1
+        select row_number() over (order by d.unit_code) - 1 as j, d.unit_code as code,
+               d.parent_code as province_code, pr.successor as province_successor
+        from skeleton d join province pr on pr.code = d.parent_code
+        where d.level = 'district'
     """)
     con.execute(f"""
         create table grassroots as
-        select i, d.code as district_code, d.province_code, d.province_successor,
-               d.code || '-G' || lpad((i // {plan.districts} + 1)::varchar, 3, '0') as code,
-               ri('cells', i, 4) as n_cells,
-               u01('urban', i) < 0.3 as urban
-        from range({plan.grassroots}) t(i)
-        join district d on d.j = i % {plan.districts}
+        with communes as (
+            select row_number() over (order by c.unit_code) - 1 as i, c.unit_code as code,
+                   d.code as district_code, d.province_code, d.province_successor,
+                   c.unit_type = 'phường' as urban, true as is_commune,
+                   string_split(c.successor_codes, ';')[1] as primary_successor
+            from skeleton c join district d on d.code = c.parent_code
+            where c.level = 'grassroots' and c.valid_to is not null
+        ), n as (select count(*) as n from communes)
+        select * from communes
+        union all
+        select n + k, d.code || '-G' || lpad((k // {plan.districts} + 1)::varchar, 3, '0'),
+               d.code, d.province_code, d.province_successor, u01('urban', n + k) < 0.3, false,
+               null
+        from n, range({plan.grassroots} - n) t(k)
+        join district d on d.j = k % {plan.districts}
     """)
+    con.execute("alter table grassroots add column n_cells bigint")
+    con.execute("update grassroots set n_cells = ri('cells', i, 4)")
     con.execute("""
         create table cell as
-        select g.i, c, g.i * 4 + c as cid, g.code as grassroots_code,
+        select g.i, c, g.i * 4 + c as cid, g.code as grassroots_code, g.primary_successor,
                g.code || '-C' || c as code, cell_end(g.i * 4 + c) as valid_to
         from grassroots g, range(1, 4) t(c)
         where c <= g.n_cells
     """)
     con.execute(f"""
         create table org_units as
-        select 'TW' as unit_code, date '1930-02-03' as valid_from,
-               'Ban Chấp hành Trung ương Đảng' as name, 'central' as level,
-               null::varchar as parent_code, 'central_committee' as unit_type,
-               null::date as valid_to, null::varchar as successor_codes
-        union all
-        select code, date '1997-01-01', 'Tỉnh ủy ' || code, 'province', 'TW',
-               'provincial_committee', case when not survives then {merger} end,
-               case when not survives then successor end
-        from province
-        union all
-        select code, date '2010-01-01', 'Huyện ủy ' || code, 'district', province_code,
-               'district_committee', {merger}, province_successor
-        from district
-        union all
-        select code, date '2010-01-01',
-               case when urban then 'Đảng bộ phường ' else 'Đảng bộ xã ' end || code,
-               'grassroots', district_code, case when urban then 'ward' else 'commune' end,
-               {merger}, null
-        from grassroots
+        select code as unit_code, date '{TREE_FROM.isoformat()}' as valid_from,
+               case when urban then 'Đảng bộ cơ quan ' else 'Đảng bộ doanh nghiệp ' end || code
+                   as name,
+               'grassroots' as level, district_code as parent_code,
+               case when urban then 'agency' else 'enterprise' end as unit_type,
+               {merger} as valid_to, null::varchar as successor_codes
+        from grassroots where not is_commune
         union all
         select code, {merger},
-               case when urban then 'Đảng bộ phường ' else 'Đảng bộ xã ' end || code,
-               'grassroots', province_successor, case when urban then 'ward' else 'commune' end,
-               null, null
-        from grassroots
+               case when urban then 'Đảng bộ cơ quan ' else 'Đảng bộ doanh nghiệp ' end || code,
+               'grassroots', province_successor,
+               case when urban then 'agency' else 'enterprise' end, null, null
+        from grassroots where not is_commune
         union all
-        select code, date '2010-01-01', 'Chi bộ ' || code, 'cell', grassroots_code, 'cell',
-               valid_to, case when valid_to is not null then grassroots_code end
+        -- a cell of a commune moves to the commune's primary successor on 2025-07-01
+        select code, date '{TREE_FROM.isoformat()}', 'Chi bộ ' || code, 'cell', grassroots_code,
+               'cell', coalesce(valid_to, case when primary_successor is not null
+                                              then {merger} end),
+               case when valid_to is not null then grassroots_code end
         from cell
+        union all
+        select code, {merger}, 'Chi bộ ' || code, 'cell', primary_successor, 'cell', null, null
+        from cell where primary_successor is not null and valid_to is null
+    """)
+    # every unit's province before the merger, for the provinces' yearly reports
+    con.execute("""
+        create table unit_province as
+        select code as unit_code, code as province_code from province
+        union all select code, province_code from district
+        union all select code, province_code from grassroots
+        union all select c.code, g.province_code from cell c join grassroots g using (i)
     """)
 
 
@@ -476,9 +501,10 @@ def _reports(con, plan: Plan) -> None:
     con.execute("""
         create table current_member_decision as
         select d.*, coalesce(r.status, d.status) as current_status,
-               regexp_extract(d.deciding_unit_code, '^(P[0-9]{2})') as province_code
+               coalesce(up.province_code, '') as province_code
         from member_decision d
         left join member_revision r using (deciding_unit_code, decision_ref, member_id)
+        left join unit_province up on up.unit_code = d.deciding_unit_code
     """)
     figures = """
         select 'P' as origin, province_code as unit, year(decision_date) as y,
@@ -592,7 +618,11 @@ def generate(out_dir: str | Path, scale: float, seed: int = DEFAULT_SEED) -> dic
     counts: dict[str, int] = {}
     try:
         _define_macros(con, seed)
-        _tree(con, plan)
+        tree_file = write_admin_tree(out)
+        counts[tree_file.relative_to(out).as_posix()] = con.execute(
+            f"select count(*) from read_csv({sql_text(str(tree_file))}, header = true)"
+        ).fetchone()[0]
+        _tree(con, plan, tree_file)
         _memberships(con, plan)
         _activities(con, plan)
         _decisions(con, plan)
@@ -602,8 +632,9 @@ def generate(out_dir: str | Path, scale: float, seed: int = DEFAULT_SEED) -> dic
         def write(rel: str, query: str, fmt: str = "csv") -> None:
             counts[rel] = _copy(con, query, out / rel, fmt)
 
-        write("org_units/org_units.csv", f"select {', '.join(ORG_UNIT_COLUMNS)} from org_units "
-              "order by unit_code, valid_from")
+        # named after the tree's file, so read after it: its parents are units of the tree
+        write("org_units/vietnam_party_units.csv", f"select {', '.join(ORG_UNIT_COLUMNS)} "
+              "from org_units order by unit_code, valid_from")
         member_columns = ", ".join(MEMBER_COLUMNS)
         for year in plan.years:
             write(f"memberships/{year}.csv", f"select {', '.join(MEMBERSHIP_COLUMNS)} "
@@ -646,16 +677,19 @@ def _readme(plan: Plan, counts: dict[str, int]) -> str:
                       for kind, (files, rows) in by_kind.items())
     return f"""# SYNTHETIC DATA: kyluat national-scale benchmark landing
 
-**EVERY RECORD IN THIS FOLDER IS SYNTHETIC.** Units, members, names, decisions,
-activities, reports and indices are invented; codes such as `P07-D03-G012` name no
+**EVERY RECORD IN THIS FOLDER IS SYNTHETIC** but the administrative tree
+(`org_units/vietnam_admin_units.csv`, from the `vietnamadminunits` package: provinces,
+districts and communes with their GSO codes). The party units on it, members, names,
+decisions, activities, reports and indices are invented; codes such as `D490-G012` name no
 real organisation. Written by `kyluat generate --scale {plan.scale:g} --seed {plan.seed}`
 (`kyluat/generate.py`); the same command writes byte-identical files.
 
 Years {plan.years[0]}..{plan.years[-1]}; {PROVINCES} provinces merged into
 {SURVIVING_PROVINCES} on {MERGER_DAY}, {plan.districts} districts (abolished on
-{MERGER_DAY}), {plan.grassroots:,} grassroots units, {plan.activities_per_year:,}
-activities a year. Keep this README outside the landing directory you load (a file
-at the top of the landing directory that is not a workbook is rejected).
+{MERGER_DAY}), {plan.grassroots:,} grassroots units ({COMMUNES:,} communes merged into 3,321),
+{plan.activities_per_year:,} activities a year. Keep this README outside the landing
+directory you load (a file at the top of the landing directory that is not a workbook is
+rejected).
 
 | kind | files | rows |
 |---|---|---|

@@ -80,24 +80,33 @@ def test_rough_counts(generated):
     assert 180 <= by_kind["member_disciplines"] <= 330  # about 25,000 a year at scale 1
     assert by_kind["org_units"] > 1_000
     one, ten, tenth = Plan.of(1), Plan.of(10), Plan.of(0.1)
-    assert one.years == (2024,) and one.grassroots == 60_000 and one.districts == 700
+    assert one.years == (2024,) and one.grassroots == 60_000 and one.districts == 696
     assert ten.years == tuple(range(2015, 2025)) and ten.activities_per_year == 500_000
     assert tenth.years == (2024,) and tenth.activities_per_year == 50_000
-    assert tenth.grassroots == 6_000
+    assert tenth.grassroots == 10_035  # the real communes, no other grassroots units
 
 
 def test_national_tree_and_its_2025_history(generated):
-    out, _ = generated
+    out, counts = generated
+    assert counts["org_units/vietnam_admin_units.csv"] == 14_150  # the real tree, whole
     units = _rows(out, "org_units")
     provinces = [u for u in units if u["level"] == "province"]
-    assert len(provinces) == 63
+    assert len(provinces) == 63 + 34
     merged = [u for u in provinces if u["valid_to"]]
-    assert len(merged) == 29 and all(u["valid_to"] == "2025-07-01" and u["successor_codes"]
+    assert len(merged) == 63 and all(u["valid_to"] == "2025-07-01" and u["successor_codes"]
                                      for u in merged)
     districts = [u for u in units if u["level"] == "district"]
+    assert len(districts) == 696
     assert all(u["valid_to"] == "2025-07-01" and u["successor_codes"] for u in districts)
-    moved = [u for u in units if u["level"] == "grassroots" and u["valid_from"] == "2025-07-01"]
-    assert moved and all(u["parent_code"].count("-") == 0 for u in moved)  # under a province
+    new_provinces = {u["unit_code"] for u in provinces if not u["valid_to"]}
+    moved = [u for u in units if u["level"] in ("grassroots", "cell")
+             and u["valid_from"] == "2025-07-01"]
+    # from 2025-07-01 every grassroots unit is under a new province, every cell under a
+    # grassroots unit of the new tree
+    grassroots_after = {u["unit_code"] for u in moved if u["level"] == "grassroots"}
+    assert len(grassroots_after) >= 3_321
+    assert all(u["parent_code"] in new_provinces for u in moved if u["level"] == "grassroots")
+    assert all(u["parent_code"] in grassroots_after for u in moved if u["level"] == "cell")
     assert [u["level"] for u in units if u["unit_code"] == "TW"] == ["central"]
 
 
