@@ -98,7 +98,7 @@ BATCH_BYTES = 32 << 20
 
 # The current version of each unit (the latest revision of each unit version).
 CURRENT_UNITS_SQL = """
-    select unit_code, valid_from, valid_to from raw.org_units
+    select unit_code, valid_from, valid_to, successor_codes from raw.org_units
     qualify row_number() over (partition by unit_code, valid_from
                                order by _file_id desc, _row_number desc) = 1
 """
@@ -188,14 +188,17 @@ def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") 
     """Temp table `known_units`: the unit versions of relation `units`, plus, for an org_units
     file, those of the file at hand (temp table `src`); and temp table `unit_versions`, the
     same grouped by unit (both are read by `check_src`)."""
-    query = f"select unit_code, valid_from, valid_to from {units}"
+    query = f"select unit_code, valid_from, valid_to, successor_codes from {units}"
     if kind.name == "org_units":
         parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
                  "try_strptime(trim({0}), '%d/%m/%Y'))::date")
         query += f"""
             union all
             select trim(nfc_normalize(unit_code)), {parse.format('valid_from')},
-                   {parse.format('valid_to')}
+                   {parse.format('valid_to')},
+                   list_filter(list_transform(string_split(successor_codes, ';'),
+                                              lambda x: trim(nfc_normalize(x))),
+                               lambda x: x <> '')
             from src where unit_code is not null
         """
     con.execute("create or replace temp table known_units as " + query)

@@ -33,27 +33,55 @@ def _kinds_of(con, path: Path, kind: str | None) -> list[str]:
                        "start its name with the kind, or pass --kind")
 
 
-def _seed_units(con, settings: Settings) -> None:
-    """Units of the published warehouse count as known, as they would when loading."""
+def _seed_units(con, settings: Settings) -> int:
+    """Units of the published warehouse count as known, as they would when loading; how many
+    unit versions it holds."""
     if not settings.published_db.exists():
-        return
+        return 0
     try:
         con.execute(f"attach '{settings.published_db}' as published (read_only)")
         con.execute("""
-            insert into raw.org_units (unit_code, valid_from, valid_to, _file_id, _row_number)
-            select unit_code, valid_from, nullif(valid_to, date '9999-12-31'), 0, 0
+            insert into raw.org_units (unit_code, valid_from, valid_to, successor_codes,
+                                       _file_id, _row_number)
+            select unit_code, valid_from, nullif(valid_to, date '9999-12-31'), successor_codes,
+                   0, 0
             from published.marts.dim_org_unit
         """)
         con.execute("detach published")
     except duckdb.Error:
-        pass  # an older or partial published file: check against the given files only
+        return 0  # an older or partial published file: check against the given files only
+    return con.execute("select count(*) from raw.org_units").fetchone()[0]
+
+
+def _tree_checked(settings: Settings, published_units: int, given_files: int) -> str:
+    """Which tree unit codes were checked against, so that a unit validating one file alone
+    knows why its units are unknown."""
+    published = (f"the published warehouse {settings.published_db} "
+                 f"({published_units:,} unit versions)")
+    given = f"the org_units file(s) given ({given_files})"
+    if published_units and given_files:
+        return f"units checked against {published} and {given}"
+    if published_units:
+        return f"units checked against {published}"
+    if given_files:
+        return f"units checked against {given} only (no published warehouse)"
+    return ("units checked against nothing: no org_units file given and no published "
+            f"warehouse at {settings.published_db}, so every unit code is unknown; give the "
+            "org_units files too, or set KYLUAT_WAREHOUSE_DIR to the published warehouse")
 
 
 def validate_files(paths: list[Path], settings: Settings, kind: str | None = None) -> list[str]:
+    """Every problem of the files, as `file:row: reason`."""
+    return check_files(paths, settings, kind)[0]
+
+
+def check_files(paths: list[Path], settings: Settings,
+                kind: str | None = None) -> tuple[list[str], str]:
+    """The problems of the files, and which unit tree they were checked against."""
     con = duckdb.connect()
     ensure_schema(con)
     reference.load_vocabularies(con)
-    _seed_units(con, settings)
+    published_units = _seed_units(con, settings)
     problems: list[str] = []
     plan: list[tuple[Path, Kind]] = []
     for path in paths:
@@ -89,4 +117,5 @@ def validate_files(paths: list[Path], settings: Settings, kind: str | None = Non
             columns = ", ".join(c.stored_name for c in spec.stored_columns)
             con.execute(f"insert into raw.org_units select {columns}, _file_id, _row_number, "
                         "now(), 'validate' from checked where len(_errors) = 0")
-    return problems
+    given = sum(spec.name == "org_units" for _, spec in plan)
+    return problems, _tree_checked(settings, published_units, given)

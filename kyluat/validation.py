@@ -1,8 +1,8 @@
 """Contract checks (CONTRACT §2, §4, §5) as one SQL statement over whole files.
 
 Input: temp table `src` (`_file_id`, `_row_number` and one VARCHAR column per contract column),
-temp table `known_units` (unit_code, valid_from, valid_to) and temp table `unit_versions` (the
-same, one row per unit: see `UNIT_VERSIONS_SQL`). Output: temp table `checked`
+temp table `known_units` (unit_code, valid_from, valid_to, successor_codes) and temp table
+`unit_versions` (the same, one row per unit: see `UNIT_VERSIONS_SQL`). Output: temp table `checked`
 with the typed, normalised columns as stored in `raw`, `_errors` (the reasons of a failing
 row, each of REASON_TYPE: its rule code, column, the full reason a clerk can act on and the
 public one), `_retryable` (false for in-file duplicates and formula-like member ids, which no later
@@ -26,7 +26,10 @@ T = ColumnType
 UNIT_VERSIONS_SQL = """
     create or replace temp table unit_versions as
     select unit_code, list(struct_pack(valid_from := valid_from, valid_to := valid_to))
-        as versions
+        as versions,
+        -- a unit with no open version was closed on its last day; who took over from it
+        case when count(valid_to) = count(*) then max(valid_to) end as closed_on,
+        arg_max(coalesce(successor_codes, []), valid_to) as successors
     from known_units group by unit_code
 """
 
@@ -286,10 +289,19 @@ class _Builder:
             d = self.date_of(c.date_column)
             valid = (f"list_bool_or(list_transform({alias}.versions, lambda u: "
                      f"u.valid_from <= {d} and (u.valid_to is null or {d} < u.valid_to)))")
+            # a unit closed before the date: name the units that took over from it
+            after_closing = f"{d} >= {alias}.closed_on and len({alias}.successors) > 0"
+            closed = _msg(
+                label, _shown(v), _q(" was closed on "),
+                f"strftime({alias}.closed_on, '%Y-%m-%d')",
+                f"case when len({alias}.successors) = 1 then {_q('; its successor is ')} "
+                f"else {_q('; its successors are ')} end",
+                _shown(f"array_to_string({alias}.successors, {_q(chr(39) + ', ' + chr(39))})"))
+            not_yet = _msg(label, _shown(v), _q(f" is not valid on {c.date_column} "),
+                           f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)"))
             self.error(
                 f"{v} is not null and {d} is not null and {known} and not {valid}",
-                _msg(label, _shown(v), _q(f" is not valid on {c.date_column} "),
-                     f"strftime({d}, '%Y-%m-%d')", _q(" (the unit did not exist then)")),
+                f"case when {after_closing} then {closed} else {not_yet} end",
                 "unit_not_valid_on_date", c.name)
 
     def _unit_list(self, c, v, label):

@@ -92,7 +92,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from kyluat.submission_check import validate_files
+    from kyluat.submission_check import check_files
 
     for name in args.files:
         if Path(name).is_dir():
@@ -100,9 +100,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such file")
 
-    problems = validate_files([Path(f) for f in args.files], Settings.from_env(), args.kind)
+    problems, tree = check_files([Path(f) for f in args.files], Settings.from_env(), args.kind)
     for problem in problems:
         print(problem)
+    print(tree, file=sys.stderr)
     print(f"{len(problems)} problem(s) in {len(args.files)} file(s)", file=sys.stderr)
     return 1 if problems else 0
 

@@ -226,9 +226,9 @@ CASES: dict[str, Case] = {
     "unit_not_valid_on_row_date": Case(
         (f"{MD}/unit_not_valid_on_date.csv",),
         ((f"{MD}/unit_not_valid_on_date.csv", MD, "partially_loaded", 4, 1, 3),),
-        ((2, "member_unit_code 'QNM-D02' is not valid on decision_date 2023-03-01 "
-             "(the unit did not exist then)"),
-         (4, "deciding_unit_code 'QNM' is not valid on decision_date 2025-09-01"),
+        ((2, "member_unit_code 'QNM-D02' was closed on 2020-01-01; its successor is "
+             "'QNM-D01'"),
+         (4, "deciding_unit_code 'QNM' was closed on 2025-07-01; its successor is 'DNG'"),
          (5, "deciding_unit_code 'DNG-D01-G01' is not valid on decision_date 1999-05-01"),
          (5, "member_unit_code 'DNG-D01-G01' is not valid on decision_date 1999-05-01"))),
     "required_column_missing_from_header": Case(
@@ -519,3 +519,23 @@ def test_validate_accepts_good_files(workspace, capsys):
                            "activities/valid_activities.ndjson")
     assert (code, lines) == (0, [])
     assert list(workspace.warehouse_dir.iterdir()) == []
+
+
+def test_validate_says_which_tree_it_checked_units_against(sample_copy, workspace, capsys):
+    """A unit that validates its decisions alone learns why every unit is unknown; with the
+    tree given, or a published warehouse, it reads which."""
+    decisions = str(CORPUS / MD / "valid_decisions.csv")
+    alone = workspace.warehouse_dir / "elsewhere"
+    env = pytest.MonkeyPatch()
+    env.setenv("KYLUAT_WAREHOUSE_DIR", str(alone))
+    assert kyluat_main(["validate", decisions]) == 1
+    assert ("units checked against nothing: no org_units file given and no published "
+            f"warehouse at {alone / 'analytics.duckdb'}, so every unit code is unknown"
+            ) in capsys.readouterr().err
+    assert kyluat_main(["validate", str(CORPUS / BASE), decisions]) == 0
+    assert "units checked against the org_units file(s) given (1) only (no published " \
+        "warehouse)" in capsys.readouterr().err
+    env.undo()
+    assert kyluat_main(["validate", decisions]) == 0  # the sample's published tree
+    assert (f"units checked against the published warehouse {sample_copy.published_db} ("
+            in capsys.readouterr().err)
