@@ -32,3 +32,24 @@ def record_check_results(working_db: Path, rows: Sequence[tuple]) -> None:
         con.execute("commit")
     finally:
         con.close()
+
+
+def last_results(working_db: Path, checks: Sequence[tuple[str, str]]
+                 ) -> dict[tuple[str, str], tuple[bool, bool, str]]:
+    """(check, asset) -> (passed, blocking, details) of the latest evaluation of each check."""
+    if not checks:
+        return {}
+    con = connect(working_db, read_only=True)
+    try:
+        con.execute("create temp table wanted (check_name varchar, asset varchar)")
+        con.executemany("insert into wanted values (?, ?)", list(checks))
+        rows = con.execute("""
+            select r.check_name, r.asset, r.passed, r.blocking, r.details
+            from audit.check_results r join wanted using (check_name, asset)
+            qualify row_number() over (partition by r.check_name, r.asset
+                                       order by r.evaluated_at desc) = 1
+        """).fetchall()
+    finally:
+        con.close()
+    return {(name, asset): (passed, blocking, details)
+            for name, asset, passed, blocking, details in rows}

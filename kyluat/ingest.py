@@ -76,6 +76,7 @@ create table if not exists audit.primary_successor_changes (
     unit_code varchar, previous_primary varchar, new_primary varchar, file_id bigint,
     run_id varchar, changed_at timestamp
 );
+alter table audit.builds add column if not exists rebuilt_models varchar;
 """
 
 # What a failing row's reasons become: in audit (published), codes, columns and public reasons;

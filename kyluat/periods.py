@@ -82,23 +82,57 @@ def years_to_rebuild(pending: list[int] | None, partition_years: Iterable[int]) 
     return sorted(set(pending) | set(partition_years))
 
 
-def record_build(con: duckdb.DuckDBPyConnection, run_id: str, years: list[int] | None) -> None:
-    """A dbt build of the working file rebuilt `years` (None: every year)."""
-    con.execute("insert into audit.builds values (?, now(), ?)",
-                [run_id, "all" if years is None else ",".join(map(str, years))])
+def pending_kinds(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The kinds with rows not yet published: the models reading them must be rebuilt."""
+    return [kind for kind in KINDS if con.execute(
+        f"select exists (select 1 from raw.{kind} where {_UNPUBLISHED})").fetchone()[0]]
 
 
-def years_built_since_publication(con: duckdb.DuckDBPyConnection) -> list[int] | None:
-    """Every year a build rebuilt since the last publication, the years an incremental
-    publication must copy (a failed run's backfill included); None: every year, or no
-    publication yet."""
+def _listed(values: Iterable | None) -> str:
+    return "all" if values is None else ",".join(map(str, values))
+
+
+def record_build(con: duckdb.DuckDBPyConnection, run_id: str, years: list[int] | None,
+                 models: Iterable[str] | None = None) -> None:
+    """A dbt build of the working file rebuilds `years` (None: every year) of `models` (dbt
+    model and seed names; None: every one)."""
+    con.execute("insert into audit.builds (run_id, built_at, rebuilt_years, rebuilt_models) "
+                "values (?, now(), ?, ?)",
+                [run_id, _listed(years), _listed(None if models is None else sorted(models))])
+
+
+def built_models(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str] | None:
+    """The models the build of `run_id` rebuilds; None: every one (or no build recorded)."""
+    row = con.execute("select rebuilt_models from audit.builds where run_id = ? "
+                      "order by built_at desc limit 1", [run_id]).fetchone()
+    return None if row is None else _parsed(row[0], str)
+
+
+def build_started(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    return con.execute("select exists (select 1 from audit.builds where run_id = ?)",
+                       [run_id]).fetchone()[0]
+
+
+def _parsed(text: str | None, kind: type) -> set | None:
+    if text is None or text == "all":  # builds recorded before models were listed: all
+        return None
+    return {kind(value) for value in text.split(",") if value}
+
+
+def built_since_publication(con: duckdb.DuckDBPyConnection
+                            ) -> tuple[list[int] | None, set[str] | None]:
+    """Every year and every model a build rebuilt since the last publication, what an
+    incremental publication must copy (a failed run's build included); None: every year
+    (model), or no publication yet."""
     last = con.execute("select max(published_at) from audit.publications").fetchone()[0]
     if last is None:
-        return None
-    years: set[int] = set()
-    for (text,) in con.execute("select rebuilt_years from audit.builds where built_at > ?",
-                               [last]).fetchall():
-        if text == "all":
-            return None
-        years |= {int(year) for year in text.split(",") if year}
-    return sorted(years)
+        return None, None
+    years: set[int] | None = set()
+    models: set[str] | None = set()
+    for year_text, model_text in con.execute(
+            "select rebuilt_years, rebuilt_models from audit.builds where built_at > ?",
+            [last]).fetchall():
+        built_years, built = _parsed(year_text, int), _parsed(model_text, str)
+        years = None if years is None or built_years is None else years | built_years
+        models = None if models is None or built is None else models | built
+    return (None if years is None else sorted(years)), models

@@ -27,9 +27,12 @@ from kyluat.locking import retry_on_lock
 PUBLISHED_SCHEMAS = ("marts", "audit")
 
 # The year filter of a year-partitioned model: its pre_hook deletes the rebuilt years
-# (macro delete_rebuild_years in dbt_project/macros/reporting_years.sql).
+# (macro delete_rebuild_years in dbt_project/macros/reporting_years.sql). An activity model
+# rebuilds activities, each within the years touched by rows not yet published, so the
+# years of its pre_hook cover every row it rebuilt.
 _DELETE_HOOK = re.compile(
-    r"delete_rebuild_years\(\s*'(?P<year>[^']+)'\s*(?:,\s*offsets\s*=\s*\[(?P<offsets>[^\]]*)\])?\s*\)")
+    r"delete_rebuild_(?:years|activities)\(\s*'(?P<year>[^']+)'\s*(?:,\s*offsets\s*=\s*\[(?P<offsets>[^\]]*)\])?"
+    r"(?:,\s*with_decisions\s*=\s*\w+)?\s*\)")
 _BY_YEAR_TAG = re.compile(r"tags\s*=\s*\[[^\]]*'by_year'")
 
 
@@ -73,7 +76,8 @@ def year_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "mart
     return found
 
 
-def publish(settings: Settings, rebuilt_years: list[int] | None = None) -> PublishResult:
+def publish(settings: Settings, rebuilt_years: list[int] | None = None,
+            rebuilt_models: set[str] | None = None) -> PublishResult:
     """Write analytics.duckdb from the marts and audit schemas of the working file.
 
     `rebuilt_years`: the reporting years whose rows the year-partitioned marts (dbt tag
@@ -86,7 +90,9 @@ def publish(settings: Settings, rebuilt_years: list[int] | None = None) -> Publi
     year-less tables are replaced whole unless their content is unchanged (same row count
     and sum of row hashes, `_fingerprint`), tables gone from the working file are dropped and
     new ones created. The incremental file equals the full copy as long as the rows of every
-    other year are unchanged since the previous publication; when the previous file is
+    other year are unchanged since the previous publication. `rebuilt_models`: the marts dbt
+    rebuilt since then (None: every one); the others are left as they are in the copy. When
+    the previous file is
     missing, unreadable, or has another column layout, or when a table's row count does not
     match the working file afterwards, the full copy is made instead.
 
@@ -99,7 +105,8 @@ def publish(settings: Settings, rebuilt_years: list[int] | None = None) -> Publi
     tables, fallback = None, None
     if rebuilt_years is not None:
         if target.exists():
-            tables, fallback = _build_incremental(settings, staging, sorted(set(rebuilt_years)))
+            tables, fallback = _build_incremental(settings, staging, sorted(set(rebuilt_years)),
+                                                  rebuilt_models)
         else:
             fallback = "no previous published file"
     incremental = tables is not None
@@ -192,8 +199,9 @@ def _build_full(settings: Settings, staging: Path) -> dict[str, int]:
     return tables
 
 
-def _build_incremental(settings: Settings, staging: Path,
-                       rebuilt_years: list[int]) -> tuple[dict[str, int] | None, str | None]:
+def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[int],
+                       rebuilt_models: set[str] | None,
+                       ) -> tuple[dict[str, int] | None, str | None]:
     """The previous published file, copied to `staging` and brought up to date: (row counts,
     None); or (None, why) with nothing left behind when the full copy must be made."""
     _discard(staging)
@@ -224,6 +232,8 @@ def _build_incremental(settings: Settings, staging: Path,
             partition = partitioned.get(name) if schema == "marts" else None
             if table not in old:
                 con.execute(f"create table {table} as select * from working.{table}")
+            elif schema == "marts" and rebuilt_models is not None and name not in rebuilt_models:
+                continue  # not rebuilt since the previous publication: the same rows
             elif partition is None:
                 # year-less: replaced whole, unless its content is the same (a scan of both
                 # is much cheaper than writing the table again)

@@ -1,10 +1,13 @@
 """dbt models and seeds as Dagster assets; dbt tests become (blocking) asset checks.
 
-One step, one `dbt build` in this process (orchestration/dbt_runner.py): seeds, staging,
-intermediate models and marts, with the year-partitioned models rebuilding only the years
-of this run (orchestration/partitions.py)."""
+One step, one `dbt build` in this process (orchestration/dbt_runner.py) of what this run has
+to rebuild: the models that read a kind with rows not yet published (every model and seed
+after a change to the project, for a backfill or a full refresh), with the year-partitioned
+models rebuilding only the years of this run (orchestration/partitions.py). A model left
+alone is reported unchanged, and its tests' last results stand."""
 
 
+import graphlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,15 +21,19 @@ from dagster import (
     MaterializeResult,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from kyluat import periods
-from kyluat.check_results import record_check_results
+from kyluat.check_results import last_results, record_check_results
 from kyluat.config import DBT_PROJECT_DIR
 from orchestration.dbt_runner import BuildResult, NodeResult, dbt_build, write_results
 from orchestration.partitions import (
     FULL_REFRESH_TAG,
     REBUILT_YEARS_TAG,
+    UNCHANGED,
     describe_years,
+    kinds_this_run,
+    requested_years,
     years_this_run,
 )
 from orchestration.resources import WarehouseResource
@@ -75,6 +82,39 @@ def _selection(context: AssetExecutionContext) -> list[str] | None:
             for key in sorted(context.selected_asset_keys, key=str)]
 
 
+def _manifest() -> Mapping[str, Any]:
+    return get_manifest_and_translator_from_dbt_assets([dbt_models])[0]
+
+
+def downstream_of(manifest: Mapping[str, Any], kinds: list[str]) -> set[str]:
+    """Names of the models and seeds that read the raw tables of `kinds`, directly or not."""
+    children, found = manifest["child_map"], set()
+    todo = [f"source.{manifest['metadata']['project_name']}.raw.{kind}" for kind in kinds]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return {node.split(".")[-1] for node in found if node.split(".")[0] in ("model", "seed")}
+
+
+def build_order(manifest: Mapping[str, Any]) -> list[str]:
+    """Unique ids of every model and seed, each after the ones it reads."""
+    built = {n for n in manifest["nodes"] if n.split(".")[0] in ("model", "seed")}
+    graph = {n: [p for p in manifest["parent_map"].get(n, []) if p in built] for n in built}
+    return list(graphlib.TopologicalSorter(graph).static_order())
+
+
+def _models_this_run(context: AssetExecutionContext, con) -> list[str] | None:
+    """dbt names of the models and seeds this run builds; None: the whole project."""
+    asked = _selection(context)
+    kinds = kinds_this_run(con, context.run.tags)
+    if kinds is None:
+        return asked
+    pending = downstream_of(_manifest(), kinds)
+    return sorted(pending if asked is None else pending & set(asked))
+
+
 def failing_rows(con, sql: str, limit: int = 5) -> list[str]:
     """Up to `limit` rows a failed test found, as `column=value` lines (tests select keys and
     codes, never personal data)."""
@@ -95,17 +135,26 @@ def _samples(warehouse: WarehouseResource, build: BuildResult) -> dict[str, list
         con.close()
 
 
-def _events(context: AssetExecutionContext, build: BuildResult, years: str,
-            samples: dict[str, list[str]]) -> Iterator:
-    """A materialization per model or seed built, a check result per test that ran."""
+def _events(context: AssetExecutionContext, build: BuildResult, models: list[str] | None,
+            years: str, samples: dict[str, list[str]]) -> Iterator:
+    """A materialization per model or seed built, and per selected one left alone (marked
+    unchanged), in build order; a check result per test that ran."""
     assets = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.specs}
     checks = {spec.metadata[UNIQUE_ID]: spec for spec in context.assets_def.check_specs}
     selected_checks = set(context.selected_asset_check_keys)
-    for node in build.nodes:
-        if node.unique_id in assets and node.status == "success":
-            yield MaterializeResult(asset_key=assets[node.unique_id], metadata={
+    built = {n.unique_id: n for n in build.nodes}
+    for unique_id in build_order(_manifest()):
+        key = assets.get(unique_id)
+        if key is None or key not in context.selected_asset_keys:
+            continue
+        node = built.get(unique_id)
+        if node is not None and node.status == "success":
+            yield MaterializeResult(asset_key=key, metadata={
                 "dbt_seconds": round(node.seconds, 3), "rebuilt_years": years})
-        elif node.unique_id in checks and node.status in ("pass", "fail", "warn", "error"):
+        elif node is None and models is not None and unique_id.split(".")[-1] not in models:
+            yield MaterializeResult(asset_key=key, metadata={UNCHANGED: True})
+    for node in build.nodes:
+        if node.unique_id in checks and node.status in ("pass", "fail", "warn", "error"):
             spec = checks[node.unique_id]
             if AssetCheckKey(spec.asset_key, spec.name) not in selected_checks:
                 continue
@@ -117,6 +166,34 @@ def _events(context: AssetExecutionContext, build: BuildResult, years: str,
                 metadata={"dbt_seconds": round(node.seconds, 3),
                           "failing_rows": samples.get(node.unique_id, []), **(
                     {} if node.status == "error" else {"failed_row_count": node.failures or 0})})
+
+
+def _carried_over(context: AssetExecutionContext, build: BuildResult,
+                  settings) -> list[tuple]:
+    """Results of the selected tests that did not run (their models are unchanged): each
+    test's last result on this warehouse, recorded again for this run."""
+    ran = {n.unique_id for n in build.nodes}  # skipped after an error: no result at all
+    missing = [spec for spec in context.assets_def.check_specs
+               if spec.metadata[UNIQUE_ID] not in ran
+               and AssetCheckKey(spec.asset_key, spec.name) in context.selected_asset_check_keys]
+    last = last_results(settings.working_db, [(s.name, s.asset_key.to_user_string())
+                                              for s in missing])
+    return [(context.run.run_id, spec.name, spec.asset_key.to_user_string(),
+             *last.get((spec.name, spec.asset_key.to_user_string()),
+                       (False, spec.blocking, "no earlier result on this warehouse: "
+                        "run `kyluat run --full-refresh`")))
+            for spec in missing]
+
+
+def _carried_events(rows: list[tuple], context: AssetExecutionContext) -> Iterator:
+    specs = {(s.name, s.asset_key.to_user_string()): s for s in context.assets_def.check_specs}
+    for _, name, asset, passed, blocking, details in rows:
+        spec = specs[(name, asset)]
+        yield AssetCheckResult(
+            asset_key=spec.asset_key, check_name=name, passed=passed,
+            severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
+            description=f"not run again, {asset} is unchanged: {details}",
+            metadata={UNCHANGED: True})
 
 
 def _test_description(node: NodeResult) -> str:
@@ -138,25 +215,31 @@ def _check_rows(context: AssetExecutionContext, build: BuildResult) -> list[tupl
 @dbt_assets(manifest=manifest_path(), dagster_dbt_translator=LayeredTranslator(),
             project=DBT_PROJECT)
 def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """`dbt build` of every model, seed and test; the year-partitioned facts and marts
-    rebuild the years of this run: those rows loaded since the last publication touch, and
-    a backfill's range."""
+    """`dbt build` of the models (seeds, tests) this run must rebuild; the year-partitioned
+    facts and marts rebuild the years of this run: those rows loaded since the last
+    publication touch, and a backfill's range."""
     settings = warehouse.settings()
     con = warehouse.connect()
     try:
         years = years_this_run(con, context.run.tags)
-        periods.record_build(con, context.run.run_id, years)  # before: a failed build counts
-    finally:
+        models = _models_this_run(context, con)
+        periods.record_build(con, context.run.run_id, years, models)  # before: a failed
+    finally:                                                        # build counts
         con.close()  # dbt opens the file next
     described = describe_years(years)
-    context.log.info(f"rebuilding reporting years: {described}")
+    context.log.info(f"rebuilding reporting years: {described}; models: "
+                     f"{'all' if models is None else len(models)}")
     context.instance.add_run_tags(context.run.run_id, {REBUILT_YEARS_TAG: described})
-    build = dbt_build(settings.warehouse_dir, years, select=_selection(context),
-                      full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true")
+    build = (dbt_build(settings.warehouse_dir, years, select=models,
+                       full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true",
+                       requested=requested_years(context.run.tags))
+             if models is None or models else BuildResult(success=True, seconds=0.0))
     write_results(build, settings.warehouse_dir / "logs" / "dbt" / f"{context.run.run_id}.json")
     prune_results(settings.warehouse_dir / "logs" / "dbt", KEPT_RESULTS)
-    record_check_results(settings.working_db, _check_rows(context, build))
-    yield from _events(context, build, described, _samples(warehouse, build))
+    carried = _carried_over(context, build, settings)
+    record_check_results(settings.working_db, _check_rows(context, build) + carried)
+    yield from _events(context, build, models, described, _samples(warehouse, build))
+    yield from _carried_events(carried, context)
     if build.errors:
         first = build.errors[0]
         raise Failure(

@@ -24,6 +24,10 @@ REBUILD_YEARS_VARIABLE = "KYLUAT_REBUILD_YEARS"
 """Read by dbt_project/macros/reporting_years.sql: the years the year-partitioned models
 rebuild ("2021,2022"; "all": every year)."""
 
+REQUESTED_YEARS_VARIABLE = "KYLUAT_REQUESTED_YEARS"
+"""Read by the same macros: the years of a backfill, every activity of which the activity
+models (rebuilt by activity, not by year) rebuild ("2021,2022"; empty: none)."""
+
 
 class DbtNotRun(RuntimeError):
     """dbt could not start the build at all (bad project, unreadable warehouse file)."""
@@ -70,11 +74,13 @@ def build_arguments(select: list[str] | None = None, full_refresh: bool = False)
     return args
 
 
-def build_environment(warehouse_dir: Path, years: list[int] | None) -> dict[str, str]:
+def build_environment(warehouse_dir: Path, years: list[int] | None,
+                      requested: list[int] = ()) -> dict[str, str]:
     """The environment dbt's profile and macros read: where the warehouse is, which years the
-    year-partitioned models rebuild (None: all)."""
+    year-partitioned models rebuild (None: all), which years a backfill asked for."""
     return {"KYLUAT_WAREHOUSE_DIR": str(warehouse_dir),
-            REBUILD_YEARS_VARIABLE: "all" if years is None else ",".join(map(str, years))}
+            REBUILD_YEARS_VARIABLE: "all" if years is None else ",".join(map(str, years)),
+            REQUESTED_YEARS_VARIABLE: ",".join(map(str, requested))}
 
 
 def parsed_project():
@@ -114,13 +120,13 @@ def _release_warehouse() -> None:
 
 
 def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | None = None,
-              full_refresh: bool = False) -> BuildResult:
+              full_refresh: bool = False, requested: list[int] = ()) -> BuildResult:
     """`dbt build` of the working warehouse in `warehouse_dir`."""
     from dbt.cli.main import dbtRunner
 
     runner = dbtRunner(manifest=parsed_project())
     try:
-        with _environment(build_environment(warehouse_dir, years)):
+        with _environment(build_environment(warehouse_dir, years, requested)):
             outcome = runner.invoke(build_arguments(select, full_refresh))
     finally:
         _release_warehouse()

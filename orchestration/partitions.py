@@ -21,12 +21,17 @@ from collections.abc import Mapping
 import duckdb
 
 from kyluat import periods
+from kyluat.changes import project_fingerprint
 
 YEARS_TAG = "kyluat/years"
 """Run tag of a backfill: `FIRST:LAST` (or one year) of reporting years to rebuild."""
 
 FULL_REFRESH_TAG = "kyluat/full_refresh"
 """Run tag: rebuild every model from scratch (after a model's columns changed)."""
+
+UNCHANGED = "unchanged"
+"""Metadata of a model's materialization (a check's result) when this run left it alone: it
+reads no kind with new rows, so it holds what its last build wrote (the last result holds)."""
 
 REBUILT_YEARS_TAG = "kyluat/rebuilt_years"
 """Added to a run when its dbt step starts: the years it rebuilds ("all", or a list)."""
@@ -57,6 +62,30 @@ def years_this_run(con: duckdb.DuckDBPyConnection, tags: Mapping[str, str]) -> l
     if tags.get(FULL_REFRESH_TAG) == "true":
         return None
     return periods.years_to_rebuild(periods.pending_years(con), requested_years(tags))
+
+
+def kinds_this_run(con: duckdb.DuckDBPyConnection, tags: Mapping[str, str]) -> list[str] | None:
+    """The kinds whose models this run rebuilds (those with rows not yet published); None:
+    every model, for a full refresh, a backfill, a project (models, seeds, checks, code)
+    changed since the last publication, or no publication yet."""
+    if tags.get(FULL_REFRESH_TAG) == "true" or requested_years(tags):
+        return None
+    last = con.execute("select fingerprint from audit.publications "
+                       "order by published_at desc limit 1").fetchone()
+    if last is None or last[0] != project_fingerprint():
+        return None
+    return periods.pending_kinds(con)
+
+
+def changed_relations(con: duckdb.DuckDBPyConnection, run_id: str,
+                      tags: Mapping[str, str]) -> set[str] | None:
+    """`schema.table` of what this run changes: the raw tables of kinds with rows not yet
+    published, the marts its dbt build rebuilds (once it started); None: everything."""
+    kinds = kinds_this_run(con, tags)
+    models = periods.built_models(con, run_id)
+    if kinds is None or models is None and periods.build_started(con, run_id):
+        return None
+    return {f"raw.{kind}" for kind in kinds} | {f"marts.{model}" for model in models or ()}
 
 
 def describe_years(years: list[int] | None) -> str:

@@ -21,10 +21,10 @@ def published_warehouse(context: AssetExecutionContext,
     docs = build_data_docs(settings.quality_dir)
     con = warehouse.connect(read_only=True)
     try:
-        years = periods.years_built_since_publication(con)
+        years, models = periods.built_since_publication(con)
     finally:
         con.close()
-    result = publish(settings, years)
+    result = publish(settings, years, models)
     how = (f"incrementally (reporting years {describe_years(years)})" if result.incremental
            else f"in full ({result.fallback or 'every year rebuilt'})")
     context.log.info(f"published {len(result.tables)} tables to {result.path} {how}")

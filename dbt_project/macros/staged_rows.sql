@@ -103,3 +103,13 @@ from current_rows
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{# The staging rows of the activities fct_activity rebuilds (see in_rebuild_activities). #}
+{% macro staged_for_rebuild_activities(with_decisions=false) -%}
+    {%- if rebuild_years() is none -%}
+        {{ ref('stg_activities') }}
+    {%- else -%}
+        ({{ staged_activities(in_rebuild_activities('activity_ref', 'year(start_date)',
+                                                    with_decisions)) }})
+    {%- endif -%}
+{%- endmacro %}

@@ -32,7 +32,8 @@ def by_year_models() -> dict[str, str]:
     for node in nodes:
         if node["resource_type"] == "model" and "by_year" in node["tags"]:
             [hook] = node["config"]["pre-hook"]
-            year_expr = re.search(r"delete_rebuild_years\('([^']+)'", hook["sql"]).group(1)
+            year_expr = re.search(r"delete_rebuild_(?:years|activities)\('([^']+)'",
+                                  hook["sql"]).group(1)
             models[f"{node['schema']}.{node['alias']}"] = year_expr
     return models
 
@@ -152,6 +153,65 @@ def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
     assert materialized["marts/fct_member_discipline"] == "2022,2023"
 
 
+LEFT_ALONE_BY_A_MEMBER_DECISION = ("marts.fct_org_discipline", "marts.fct_activity",
+                                   "intermediate.int_activity_scopes")
+
+
+def activity_rows(settings, table: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        con.execute("set preserve_insertion_order = true")
+        return con.execute(f"select * from {table}").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_warehouse):
+    """Activities rebuild by activity, not by year: a late decision that followed an
+    inspection rewrites that inspection's row of fct_activity (one more member disciplined)
+    and nothing else; its funnel rows in int_activity_scopes, which no decision changes,
+    stay where they were."""
+    settings = sample_warehouse
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        ref, disciplined = con.execute(
+            "select activity_ref, members_disciplined from marts.fct_activity "
+            "where start_year = 2022 and subject_kind = 'member' and activity_ref in ("
+            "  select activity_ref from marts.fct_activity group by 1 having count(*) = 1) "
+            "order by activity_ref limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    facts, scopes = (activity_rows(settings, "marts.fct_activity"),
+                     activity_rows(settings, "intermediate.int_activity_scopes"))
+    write(settings.landing_dir / "member_disciplines" / "2022_late_after_inspection.csv",
+          "deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
+          "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
+          "is_committee_member,is_probationary,activity_ref,status,violation_date\n"
+          "QNM-D11,997-QĐ/UBKTHU,DV100000003,Trần Văn Theo,inspection_committee,reprimand,"
+          f"2022-12-20,QNM-D11-G03,lack_of_responsibility,inspection,false,false,{ref},"
+          "in_force,\n")
+    outcome = run_pipeline()
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+
+    after = activity_rows(settings, "marts.fct_activity")
+    column = activity_rows_columns(settings).index("members_disciplined")
+    kept = [row for row in facts if row[1] != ref]
+    assert after[:-1] == kept, "rows of other activities moved or changed"
+    [old] = [row for row in facts if row[1] == ref]
+    assert after[-1][1] == ref and after[-1][column] == disciplined + 1
+    assert after[-1][:column] == old[:column]
+    assert activity_rows(settings, "intermediate.int_activity_scopes") == scopes
+
+
+def activity_rows_columns(settings) -> list[str]:
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        return [d[0] for d in con.execute("select * from marts.fct_activity limit 0").description]
+    finally:
+        con.close()
+
+
 def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build(
         sample_warehouse):
     settings = sample_warehouse
@@ -168,6 +228,10 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
 
     after = stored_rows(settings)
+    # organisation decisions read no member decision, and the decision names no activity:
+    # those models are left alone, untouched
+    for table in LEFT_ALONE_BY_A_MEMBER_DECISION:
+        assert after.pop(table) == before.pop(table), table
     for table in before:
         years = {2022, 2023} if table == "marts.mart_discipline_unit_year" else {2022}
         assert_rebuilt(before[table], after[table], years, table)
@@ -179,6 +243,8 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
     assert "in full" in publication_note(outcome.run_id)
     full_build = stored_rows(settings)
+    for table in LEFT_ALONE_BY_A_MEMBER_DECISION:
+        full_build.pop(table)
     assert {table: sorted(rows) for table, rows in full_build.items()} == {
         table: sorted(rows) for table, rows in after.items()}
     # the file published by copying only 2022 equals the one published in full

@@ -3,7 +3,12 @@
 from pathlib import Path
 
 from kyluat.config import DBT_PROJECT_DIR
-from orchestration.dbt_runner import REBUILD_YEARS_VARIABLE, build_arguments, build_environment
+from orchestration.dbt_runner import (
+    REBUILD_YEARS_VARIABLE,
+    REQUESTED_YEARS_VARIABLE,
+    build_arguments,
+    build_environment,
+)
 
 
 def test_a_build_of_the_whole_project_writes_no_debug_log_and_no_artifacts():
@@ -24,6 +29,9 @@ def test_a_selection_and_a_full_refresh_are_passed_on():
 
 def test_the_environment_names_the_warehouse_and_the_years():
     env = build_environment(Path("/w"), [2021, 2023])
-    assert env == {"KYLUAT_WAREHOUSE_DIR": "/w", REBUILD_YEARS_VARIABLE: "2021,2023"}
+    assert env == {"KYLUAT_WAREHOUSE_DIR": "/w", REBUILD_YEARS_VARIABLE: "2021,2023",
+                   REQUESTED_YEARS_VARIABLE: ""}
+    assert build_environment(Path("/w"), [2021], [2019, 2020])[REQUESTED_YEARS_VARIABLE] == (
+        "2019,2020")
     assert build_environment(Path("/w"), None)[REBUILD_YEARS_VARIABLE] == "all"
     assert build_environment(Path("/w"), [])[REBUILD_YEARS_VARIABLE] == ""

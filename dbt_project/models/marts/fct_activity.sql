@@ -5,7 +5,7 @@
 {{ config(
     materialized='incremental',
     tags=['by_year'],
-    pre_hook="{{ delete_rebuild_years('start_year') }}",
+    pre_hook="{{ delete_rebuild_activities('start_year', with_decisions=true) }}",
 ) }}
 
 with member_decisions as (
@@ -57,11 +57,12 @@ select
     coalesce(org_decisions.orgs_disciplined, 0) as orgs_disciplined,
     conducting_unit.level as conducting_unit_level,
     activities.source_file_id
-from {{ staged_for_rebuild_years('activities', 'year(start_date)') }} as activities
+from {{ staged_for_rebuild_activities(with_decisions=true) }} as activities
 left join member_decisions on activities.activity_ref = member_decisions.activity_ref
 left join org_decisions on activities.activity_ref = org_decisions.activity_ref
 left join {{ ref('stg_org_units') }} as conducting_unit
     on
         activities.conducting_unit_code = conducting_unit.unit_code
         and {{ valid_on('conducting_unit', 'activities.start_date') }}
-where {{ in_rebuild_years('year(activities.start_date)') }}
+where {{ in_rebuild_activities('activities.activity_ref', 'year(activities.start_date)',
+                             with_decisions=true) }}
