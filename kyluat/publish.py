@@ -27,13 +27,14 @@ from kyluat.locking import retry_on_lock
 PUBLISHED_SCHEMAS = ("marts", "audit")
 
 # The year filter of a year-partitioned model: its pre_hook deletes the rebuilt years
-# (macro delete_rebuild_years in dbt_project/macros/reporting_years.sql). An activity model
-# rebuilds activities, each within the years touched by rows not yet published, so the
-# years of its pre_hook cover every row it rebuilt.
+# (macro delete_rebuild_years in dbt_project/macros/reporting_years.sql).
 _DELETE_HOOK = re.compile(
-    r"delete_rebuild_(?:years|activities)\(\s*'(?P<year>[^']+)'\s*(?:,\s*offsets\s*=\s*\[(?P<offsets>[^\]]*)\])?"
-    r"(?:,\s*with_decisions\s*=\s*\w+)?\s*\)")
+    r"delete_rebuild_years\(\s*'(?P<year>[^']+)'\s*(?:,\s*offsets\s*=\s*\[(?P<offsets>[^\]]*)\])?\s*\)")
 _BY_YEAR_TAG = re.compile(r"tags\s*=\s*\[[^\]]*'by_year'")
+_BY_ACTIVITY_TAG = re.compile(r"tags\s*=\s*\[[^\]]*'by_activity'")
+
+# The activities the last build rebuilt in the marts tagged by_activity (fct_activity).
+REBUILT_ACTIVITIES = "working.intermediate.int_activities_to_rebuild"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,13 @@ def year_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "mart
         offsets = tuple(int(o) for o in (hook["offsets"] or "0").split(",") if o.strip())
         found[path.stem] = YearPartition(hook["year"], offsets)
     return found
+
+
+def activity_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "marts"
+                               ) -> set[str]:
+    """The marts tagged `by_activity`: dbt rebuilds the activities of REBUILT_ACTIVITIES."""
+    return {path.stem for path in sorted(models_dir.glob("*.sql"))
+            if _BY_ACTIVITY_TAG.search(path.read_text())}
 
 
 def publish(settings: Settings, rebuilt_years: list[int] | None = None,
@@ -210,7 +218,7 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
     except OSError as error:
         _discard(staging)
         return None, f"previous file not copied: {error}"
-    partitioned = year_partitioned_marts()
+    partitioned, by_activity = year_partitioned_marts(), activity_partitioned_marts()
     try:
         con = _open(staging)
         database = con.execute("select current_database()").fetchone()[0]
@@ -234,6 +242,13 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
                 con.execute(f"create table {table} as select * from working.{table}")
             elif schema == "marts" and rebuilt_models is not None and name not in rebuilt_models:
                 continue  # not rebuilt since the previous publication: the same rows
+            elif schema == "marts" and name in by_activity:
+                rebuilt = ("(conducting_unit_code, activity_ref) in (select (conducting_unit_code, "
+                           f"activity_ref) from {REBUILT_ACTIVITIES})")
+                con.execute("begin transaction")
+                con.execute(f"delete from {table} where {rebuilt}")
+                con.execute(f"insert into {table} select * from working.{table} where {rebuilt}")
+                con.execute("commit")
             elif partition is None:
                 # year-less: replaced whole, unless its content is the same (a scan of both
                 # is much cheaper than writing the table again)

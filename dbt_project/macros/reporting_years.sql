@@ -51,49 +51,27 @@
 
 {#
   Activities rebuild by key, not by year: the decisions of one month name activities of
-  many months, and a year of activities is the largest partition there is. An activity's
-  rows are rebuilt when a version of it is not yet published, or (`with_decisions`, for the
-  decision counts of fct_activity) when any version of a decision naming it is not; and
-  every activity of a backfill's years (KYLUAT_REQUESTED_YEARS, "2021,2022" or empty).
-  audit.published_loads is the pipeline's bookkeeping (kyluat/periods.py), not a dbt source:
-  it changes when a run publishes, never during a build.
+  many months, and a year of activities is the largest partition there is. The activities a
+  run rebuilds are listed in int_activities_to_rebuild; `changed_itself` leaves out those
+  rebuilt only for their decision counts (fct_activity), which int_activity_scopes does not
+  carry. Every activity when the whole table is rebuilt.
 #}
-{% macro unpublished() -%}
-    _run_id not in (select run_id from audit.published_loads)
-{%- endmacro %}
-
-{% macro decision_refs_of_unpublished(kind, key_columns) -%}
-    select activity_ref from {{ source('raw', kind) }}
-    where ({{ key_columns | join(', ') }}) in (
-        select ({{ key_columns | join(', ') }}) from {{ source('raw', kind) }}
-        where {{ unpublished() }})
-{%- endmacro %}
-
-{% macro in_rebuild_activities(ref_expr, year_expr, with_decisions=false) -%}
+{% macro in_rebuild_activities(relation='', changed_itself=false) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
     {%- if rebuild_years() is none -%}
         true
     {%- else -%}
-        {%- set requested = env_var('KYLUAT_REQUESTED_YEARS', '') | trim -%}
-        ({% if requested %}{{ year_expr }} in ({{ requested }}) or {% endif -%}
-        {{ ref_expr }} in (
-            select activity_ref from {{ source('raw', 'activities') }} where {{ unpublished() }}
-            {%- if with_decisions %}
-            union all
-            {{ decision_refs_of_unpublished('member_disciplines',
-                                            ['deciding_unit_code', 'decision_ref', 'member_key']) }}
-            union all
-            {{ decision_refs_of_unpublished('org_disciplines',
-                                            ['deciding_unit_code', 'decision_ref',
-                                             'target_unit_code']) }}
-            {%- endif %}))
+        ({{ prefix }}conducting_unit_code, {{ prefix }}activity_ref) in (
+            select (conducting_unit_code, activity_ref)
+            from {{ ref('int_activities_to_rebuild') }}
+            {%- if changed_itself %} where changed_itself{% endif %})
     {%- endif -%}
 {%- endmacro %}
 
 {# The pre_hook of an activity model: remove the activities about to be rebuilt. #}
-{% macro delete_rebuild_activities(year_column, with_decisions=false) -%}
+{% macro delete_rebuild_activities(changed_itself=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where {{ in_rebuild_activities('activity_ref', year_column, with_decisions) }}
+        delete from {{ this }} where {{ in_rebuild_activities(changed_itself=changed_itself) }}
     {%- else -%}
         select 1 {#- first build or full refresh: the table is created from scratch -#}
     {%- endif -%}

@@ -105,11 +105,10 @@ from current_rows
 {%- endmacro %}
 
 {# The staging rows of the activities fct_activity rebuilds (see in_rebuild_activities). #}
-{% macro staged_for_rebuild_activities(with_decisions=false) -%}
+{% macro staged_for_rebuild_activities() -%}
     {%- if rebuild_years() is none -%}
         {{ ref('stg_activities') }}
     {%- else -%}
-        ({{ staged_activities(in_rebuild_activities('activity_ref', 'year(start_date)',
-                                                    with_decisions)) }})
+        ({{ staged_activities(in_rebuild_activities()) }})
     {%- endif -%}
 {%- endmacro %}

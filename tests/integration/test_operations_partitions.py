@@ -26,14 +26,16 @@ pytestmark = pytest.mark.integration
 
 
 def by_year_models() -> dict[str, str]:
-    """Every year-partitioned model (dbt tag by_year) and the year expression it deletes by."""
+    """Every year-partitioned model (dbt tag by_year) and the year expression it deletes by,
+    and every model rebuilt by activity (tag by_activity), by its activities' start year."""
     nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
     models = {}
     for node in nodes:
-        if node["resource_type"] == "model" and "by_year" in node["tags"]:
+        if node["resource_type"] == "model" and "by_activity" in node["tags"]:
+            models[f"{node['schema']}.{node['alias']}"] = "year(start_date)"
+        elif node["resource_type"] == "model" and "by_year" in node["tags"]:
             [hook] = node["config"]["pre-hook"]
-            year_expr = re.search(r"delete_rebuild_(?:years|activities)\('([^']+)'",
-                                  hook["sql"]).group(1)
+            year_expr = re.search(r"delete_rebuild_years\('([^']+)'", hook["sql"]).group(1)
             models[f"{node['schema']}.{node['alias']}"] = year_expr
     return models
 
@@ -202,6 +204,13 @@ def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_wareh
     assert after[-1][1] == ref and after[-1][column] == disciplined + 1
     assert after[-1][:column] == old[:column]
     assert activity_rows(settings, "intermediate.int_activity_scopes") == scopes
+    # publication copied that activity's new row, and every other row as it was
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        published = con.execute("select * from marts.fct_activity").fetchall()
+    finally:
+        con.close()
+    assert sorted(published, key=repr) == sorted(after, key=repr)
 
 
 def activity_rows_columns(settings) -> list[str]:

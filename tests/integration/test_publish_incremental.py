@@ -16,7 +16,12 @@ import duckdb
 import pytest
 
 from kyluat.config import Settings
-from kyluat.publish import YearPartition, publish, year_partitioned_marts
+from kyluat.publish import (
+    YearPartition,
+    activity_partitioned_marts,
+    publish,
+    year_partitioned_marts,
+)
 
 YEARS = [2021, 2022, 2023, 2024]
 
@@ -110,7 +115,7 @@ def published(tmp_path) -> Settings:
 def test_partitioning_is_read_from_the_dbt_models():
     marts = year_partitioned_marts()
     assert marts["fct_member_discipline"] == YearPartition("decision_year", (0,))
-    assert marts["fct_activity"] == YearPartition("start_year", (0,))
+    assert "fct_activity" not in marts and activity_partitioned_marts() == {"fct_activity"}
     assert marts["mart_inspection_funnel"] == YearPartition("year", (0,))
     assert marts["mart_discipline_unit_year"] == YearPartition("decision_year", (0, 1))
     assert YearPartition("decision_year", (0, 1)).years([2023, 2020]) == [2020, 2021, 2023, 2024]

@@ -1,11 +1,11 @@
 -- Each current activity once per unit it counts under (conducting unit and its ancestors on
 -- the start date), with its contribution to each step of the inspection funnel. Rebuilt by
 -- activity (macro in_rebuild_activities): decisions change none of these columns.
--- depends_on: {{ source('raw', 'activities') }}
+-- depends_on: {{ ref('int_activities_to_rebuild') }}
 {{ config(
     materialized='incremental',
-    tags=['by_year'],
-    pre_hook="{{ delete_rebuild_activities('year(start_date)') }}",
+    tags=['by_activity'],
+    pre_hook="{{ delete_rebuild_activities(changed_itself=true) }}",
 ) }}
 
 select
@@ -29,4 +29,4 @@ inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         activities.conducting_unit_code = ancestry.unit_code
         and {{ valid_on('ancestry', 'activities.start_date') }}
-where {{ in_rebuild_activities('activities.activity_ref', 'activities.start_year') }}
+where {{ in_rebuild_activities('activities', changed_itself=true) }}

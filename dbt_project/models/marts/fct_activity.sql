@@ -2,10 +2,11 @@
 -- its contribution to each step of the funnel: inspected -> violation found -> discipline
 -- required -> disciplined (decisions that name this activity in activity_ref).
 -- depends_on: {{ source('raw', 'activities') }} {{ ref('vocab_activity_type') }}
+-- depends_on: {{ ref('int_activities_to_rebuild') }}
 {{ config(
     materialized='incremental',
-    tags=['by_year'],
-    pre_hook="{{ delete_rebuild_activities('start_year', with_decisions=true) }}",
+    tags=['by_activity'],
+    pre_hook="{{ delete_rebuild_activities() }}",
 ) }}
 
 with member_decisions as (
@@ -57,12 +58,11 @@ select
     coalesce(org_decisions.orgs_disciplined, 0) as orgs_disciplined,
     conducting_unit.level as conducting_unit_level,
     activities.source_file_id
-from {{ staged_for_rebuild_activities(with_decisions=true) }} as activities
+from {{ staged_for_rebuild_activities() }} as activities
 left join member_decisions on activities.activity_ref = member_decisions.activity_ref
 left join org_decisions on activities.activity_ref = org_decisions.activity_ref
 left join {{ ref('stg_org_units') }} as conducting_unit
     on
         activities.conducting_unit_code = conducting_unit.unit_code
         and {{ valid_on('conducting_unit', 'activities.start_date') }}
-where {{ in_rebuild_activities('activities.activity_ref', 'year(activities.start_date)',
-                             with_decisions=true) }}
+where {{ in_rebuild_activities('activities') }}
