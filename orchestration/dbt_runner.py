@@ -92,7 +92,9 @@ def parsed_project():
     if not PARSED_PROJECT.exists():
         raise DbtNotRun(f"{PARSED_PROJECT} is missing: the dbt project is parsed at setup "
                         "time. Run `make setup` (or `dbt parse` in dbt_project/).")
-    return Manifest.from_msgpack(PARSED_PROJECT.read_bytes())
+    manifest = Manifest.from_msgpack(PARSED_PROJECT.read_bytes())
+    manifest.build_flat_graph()  # the `graph` macros read (tests_on_rebuilt_rows.sql)
+    return manifest
 
 
 @contextmanager

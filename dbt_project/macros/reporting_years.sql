@@ -11,9 +11,17 @@
   `offsets` widens the set for models whose rows also depend on neighbouring years.
 #}
 
-{% macro rebuild_years(offsets=[0]) -%}
+{% macro rebuild_years(offsets=[0], always=false) -%}
+    {%- if not (always or is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(listed_rebuild_years(offsets)) }}
+{%- endmacro %}
+
+{# The years listed in KYLUAT_REBUILD_YEARS, widened by `offsets`; none: every year. #}
+{% macro listed_rebuild_years(offsets=[0]) -%}
     {%- set listed = env_var('KYLUAT_REBUILD_YEARS', 'all') | trim -%}
-    {%- if listed == 'all' or not is_incremental() -%}
+    {%- if listed == 'all' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set years = listed.split(',') | reject('equalto', '') | list -%}
@@ -29,8 +37,8 @@
 {%- endmacro %}
 
 {# A filter on `year_expr`: true when the whole table is rebuilt. #}
-{% macro in_rebuild_years(year_expr, offsets=[0]) -%}
-    {%- set years = rebuild_years(offsets) -%}
+{% macro in_rebuild_years(year_expr, offsets=[0], always=false) -%}
+    {%- set years = rebuild_years(offsets, always) -%}
     {%- if years is none -%}
         true
     {%- elif years | length == 0 -%}
@@ -56,15 +64,15 @@
   rebuilt only for their decision counts (fct_activity), which int_activity_scopes does not
   carry. Every activity when the whole table is rebuilt.
 #}
-{% macro in_rebuild_activities(relation='', changed_itself=false) -%}
+{% macro in_rebuild_activities(relation='', changed_itself=false, listed=none) -%}
     {%- set prefix = relation ~ '.' if relation else '' -%}
-    {%- if rebuild_years() is none -%}
+    {%- if rebuild_years(always=listed is not none) is none -%}
         true
     {%- else -%}
         ({{ prefix }}conducting_unit_code, {{ prefix }}activity_ref) in (
             select (conducting_unit_code, activity_ref)
-            from {{ ref('int_activities_to_rebuild') }}
-            {%- if changed_itself %} where changed_itself{% endif %})
+            from {{ listed if listed is not none else ref('int_activities_to_rebuild') }}
+        {%- if changed_itself %} where changed_itself{% endif %})
     {%- endif -%}
 {%- endmacro %}
 
