@@ -212,11 +212,16 @@ def test_every_new_province_every_year_on_todays_structure(real_tree_run, publis
         assert by_itself == sum(r[3] for r in rows), (code, year)
 
 
-def test_no_current_row_lacks_a_name_or_a_level(published):
+def test_no_row_lacks_a_name_or_a_level(published):
+    """Current rows carry today's name for every year; as_of rows the name of the year (an
+    old province in 2025, closed on 1 July, its name until then)."""
     assert published.execute("""
-        select count(*) from marts.mart_discipline_unit_year
-        where structure = 'current' and (unit_name is null or level is null)""").fetchone() \
-        == (0,)
+        select structure, count(*) from marts.mart_discipline_unit_year
+        where unit_name is null or level is null group by all""").fetchall() == []
+    assert published.execute("""
+        select unit_name, level from marts.mart_discipline_unit_year
+        where structure = 'as_of' and unit_code = 'P49' and decision_year = 2025""").fetchall() \
+        == [("Tỉnh Quảng Nam", "province")]
 
 
 def test_a_split_commune_carries_its_history_to_its_first_listed_successor(real_tree_run,

@@ -98,12 +98,14 @@ left join (
         yearly.structure = denominators.structure
         and yearly.unit_code = denominators.unit_code
         and yearly.decision_year = denominators.year
--- as_of: the unit as it was at the end of the year; current: as it is today
+-- as_of: the unit as it was at the end of the year (a unit closed during the year: as it
+-- was last); current: as it is today
 left join {{ ref('stg_org_units') }} as units
     on
         yearly.structure = 'as_of'
         and yearly.unit_code = units.unit_code
-        and {{ valid_on('units', 'make_date(yearly.decision_year, 12, 31)') }}
+        and units.valid_from <= make_date(yearly.decision_year, 12, 31)
+        and units.valid_to > make_date(yearly.decision_year, 1, 1)
 left join {{ ref('int_org_unit_current_map') }} as today
     on yearly.structure = 'current' and yearly.unit_code = today.unit_code
 where {{ in_rebuild_years('yearly.decision_year', offsets=[0, 1]) }}
