@@ -40,3 +40,54 @@ class Settings:
         landing = Path(landing_dir or os.environ.get("KYLUAT_LANDING_DIR")
                        or warehouse / "landing")
         return cls(landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve())
+
+
+class ConfigError(ValueError):
+    """A KYLUAT_* variable or folder that kyluat cannot use; the message says which and why."""
+
+
+SECONDS_VARIABLES = {"KYLUAT_LOCK_TIMEOUT": 600.0, "KYLUAT_ALERT_TIMEOUT": 10.0}
+"""Variables that give a number of seconds, and their defaults."""
+
+
+def seconds_variable(name: str) -> float:
+    """A number of seconds (zero or more) from environment variable `name`."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return SECONDS_VARIABLES[name]
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ConfigError(f"{name}={value!r} is not a number of seconds; set it to e.g. 30 or "
+                          "unset it")
+    return seconds
+
+
+def url_variable(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}={value!r} is not an http:// or https:// address; correct it "
+                          "or unset it")
+    return value or None
+
+
+def check_environment(settings: Settings) -> None:
+    """Raise ConfigError for the first variable or folder kyluat could not use, before anything
+    starts: numbers that are not numbers, a folder that is a file."""
+    for name in SECONDS_VARIABLES:
+        seconds_variable(name)
+    url_variable("KYLUAT_ALERT_WEBHOOK")
+    folders = {"warehouse folder": (settings.warehouse_dir, "--warehouse DIR or "
+                                    "KYLUAT_WAREHOUSE_DIR"),
+               "Dagster storage folder": (Path(os.environ.get("KYLUAT_DAGSTER_STORAGE") or
+                                               REPO_ROOT / ".dagster"), "KYLUAT_DAGSTER_STORAGE")}
+    for what, (folder, how) in folders.items():
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"the {what} {folder} is a file, not a folder; give {how} a "
+                              "folder (it is created when missing)")
+    home = os.environ.get("DAGSTER_HOME")
+    if home and not (Path(home) / "dagster.yaml").is_file():
+        raise ConfigError(f"DAGSTER_HOME={home} has no dagster.yaml; unset it to use the "
+                          f"project's ({REPO_ROOT / 'dagster.yaml'})")

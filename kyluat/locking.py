@@ -31,10 +31,11 @@ from typing import TypeVar
 
 import duckdb
 
+from kyluat.config import seconds_variable
+
 log = logging.getLogger(__name__)
 
 LOCK_ERROR = "Could not set lock on file"
-DEFAULT_TIMEOUT_SECONDS = 600.0
 FIRST_DELAY_SECONDS = 0.05
 MAX_DELAY_SECONDS = 5.0
 
@@ -46,8 +47,7 @@ def is_lock_error(exc: BaseException) -> bool:
 
 
 def lock_timeout() -> float:
-    value = os.environ.get("KYLUAT_LOCK_TIMEOUT")
-    return float(value) if value else DEFAULT_TIMEOUT_SECONDS
+    return seconds_variable("KYLUAT_LOCK_TIMEOUT")
 
 
 def retry_on_lock(action: Callable[[], T], what: str, timeout: float | None = None) -> T:
@@ -86,6 +86,21 @@ def exclusive(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def writer_lock_holder(working_db: Path) -> str | None:
+    """Who holds the warehouse's writer lock now (its lock file's line), or None when free."""
+    path = writer_lock_path(working_db)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return None
+    except BlockingIOError:
+        return os.pread(fd, 500, 0).decode("utf-8", "replace").strip() or "another run"
+    finally:
+        os.close(fd)
 
 
 def writer_lock_path(working_db: Path) -> Path:

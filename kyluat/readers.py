@@ -45,6 +45,7 @@ class SourceRead:
     # rows the reader could not split: (row, rule code, reason, the line as sent)
     parse_rejects: list[tuple[int, str, str, str]] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # as submitted
 
 
 def discover(landing_dir: Path) -> list[LandingFile]:
@@ -115,6 +116,7 @@ def contract_select(kind: str, headers: list[str], result: SourceRead) -> str:
     """Select list of one VARCHAR column per contract column from a file's `headers`; raises
     FileRejected when the header cannot be mapped."""
     columns = {c.name for c in KINDS[kind].columns}
+    result.headers = list(headers)
     chosen: dict[str, str] = {}
     for header in headers:
         canonical = canonical_header(kind, header, columns)

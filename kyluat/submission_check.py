@@ -16,6 +16,7 @@ from kyluat.landing import file_sha256
 from kyluat.pseudonym import DEVELOPMENT_KEY
 from kyluat.readers import LandingFile, read_into_src, workbook_kinds
 from kyluat.rules import FileRejected
+from kyluat.suspicious import encoding_notes, notes_of_read
 from kyluat.validation import check_src
 
 
@@ -75,9 +76,11 @@ def validate_files(paths: list[Path], settings: Settings, kind: str | None = Non
     return check_files(paths, settings, kind)[0]
 
 
-def check_files(paths: list[Path], settings: Settings,
-                kind: str | None = None) -> tuple[list[str], str]:
-    """The problems of the files, and which unit tree they were checked against."""
+def check_files(paths: list[Path], settings: Settings, kind: str | None = None,
+                notes: list[str] | None = None) -> tuple[list[str], str]:
+    """The problems of the files, and which unit tree they were checked against; `notes`
+    collects what is probably a mistake but rejects nothing (kyluat/suspicious.py)."""
+    notes = [] if notes is None else notes
     con = duckdb.connect()
     ensure_schema(con)
     reference.load_vocabularies(con)
@@ -103,7 +106,9 @@ def check_files(paths: list[Path], settings: Settings,
             read = read_into_src(con, landing, spec.name)
         except FileRejected as exc:
             problems.append(f"{path}: {exc}")
+            notes += [f"{path}: note: {n}" for n in encoding_notes(path)]
             continue
+        notes += [f"{path}: note: {n}" for n in notes_of_read(path, spec.name, read)]
         con.execute("create or replace temp table src as select ?::bigint as _file_id, * "
                     "from src", [file_id])
         refresh_known_units(con, spec)

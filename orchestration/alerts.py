@@ -18,7 +18,6 @@ daemon and runs executed in-process by `kyluat run` / `make demo` alike.
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ from dagster import (
     run_failure_sensor,
 )
 
-from kyluat.config import Settings
+from kyluat.config import Settings, seconds_variable, url_variable
 
 ALERT_LOG = Path("alerts") / "alerts.log"
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -120,10 +119,10 @@ def run_failure_alerts(context: RunFailureSensorContext) -> None:
         log.write(json.dumps(record, ensure_ascii=False) + "\n")
     context.log.info(f"run {record['run_id']} failed at {record['failed_step']}: "
                      f"alert written to {path}")
-    url = os.environ.get("KYLUAT_ALERT_WEBHOOK")
+    url = url_variable("KYLUAT_ALERT_WEBHOOK")
     if not url:
         return
     try:
-        post_webhook(url, record, float(os.environ.get("KYLUAT_ALERT_TIMEOUT") or 10))
+        post_webhook(url, record, seconds_variable("KYLUAT_ALERT_TIMEOUT"))
     except Exception as exc:  # an alert channel that is down must not stop the sensor
         context.log.warning(f"alert webhook {url} failed: {type(exc).__name__}: {exc}")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from contextlib import redirect_stdout
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from kyluat.config import Settings
+from kyluat.config import ConfigError, Settings, check_environment
 from kyluat.contract import KINDS
+from kyluat.locking import is_lock_error, lock_timeout, writer_lock_holder
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -20,15 +25,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     # Flags override the KYLUAT_* variables; the run gets them as its resource's configuration.
     settings = Settings.from_env(args.landing, args.warehouse)
+    if settings.landing_dir.exists() and not settings.landing_dir.is_dir():
+        raise UsageError(f"the landing folder {settings.landing_dir} is a file; give --landing "
+                         "DIR or set KYLUAT_LANDING_DIR to the folder that holds the kind folders")
     if not settings.landing_dir.is_dir():
         raise UsageError(f"the landing folder {settings.landing_dir} does not exist; give "
                          "--landing DIR or set KYLUAT_LANDING_DIR (an empty folder is fine)")
+    if (holder := _wait_for_writer(settings)) is not None:
+        print(f"kyluat run: the warehouse {settings.warehouse_dir} is in use by {holder}; "
+              "nothing was started. Run again when that run has ended (KYLUAT_LOCK_TIMEOUT "
+              "says how long to wait).", file=sys.stderr)
+        return 1
     options = {"settings": settings, "years": args.years, "full_refresh": args.full_refresh}
     requested = ("a full refresh" if args.full_refresh else
                  f"a backfill of {args.years[0]}:{args.years[1]}" if args.years else None)
     try:
         changes = what_changed(settings, requested)
     except duckdb.Error as exc:
+        if is_lock_error(exc):
+            print(f"kyluat run: the working warehouse {settings.working_db} is open in another "
+                  "program (a DuckDB shell, dbt docs); nothing was started. Close it and run "
+                  "again.", file=sys.stderr)
+            return 1
         print(f"kyluat run: the working warehouse {settings.working_db} cannot be opened "
               f"({str(exc).splitlines()[0]}); nothing was started. Move it aside and run "
               "again to rebuild it from the landing folder.", file=sys.stderr)
@@ -49,6 +67,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"run log: {log_path}")
     print_run_summary(outcome, settings)
     return 0 if outcome.success else 1
+
+
+def _wait_for_writer(settings: Settings) -> str | None:
+    """Wait up to KYLUAT_LOCK_TIMEOUT for another run to release the warehouse; who still holds
+    it then, or None."""
+    deadline = time.monotonic() + lock_timeout()
+    holder = writer_lock_holder(settings.working_db)
+    if holder is not None:
+        print(f"waiting for {holder} to release {settings.warehouse_dir}", file=sys.stderr)
+    while holder is not None and time.monotonic() < deadline:
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
+        holder = writer_lock_holder(settings.working_db)
+    return holder
 
 
 def _nothing_to_do(settings: Settings) -> int:
@@ -95,14 +126,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from kyluat.submission_check import check_files
 
     for name in args.files:
-        if Path(name).is_dir():
+        path = Path(name)
+        if path.is_dir():
             raise UsageError(f"{name} is a folder: name the files (e.g. {name}/*.csv)")
-        if not Path(name).is_file():
-            raise UsageError(f"{name}: no such file")
+        if path.is_symlink() and not path.exists():
+            raise UsageError(f"{name} is a link to a missing file; name the file itself")
+        if not path.exists():
+            raise UsageError(f"{name}: no such file; check the path (relative to "
+                             f"{Path.cwd()})")
+        if not path.is_file():
+            raise UsageError(f"{name} is not a regular file (a pipe or a device); copy the "
+                             "submission to a file first")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{name} cannot be read (permission denied); make it readable "
+                             "(chmod a+r) or copy it")
 
-    problems, tree = check_files([Path(f) for f in args.files], Settings.from_env(), args.kind)
-    for problem in problems:
-        print(problem)
+    notes: list[str] = []
+    problems, tree = check_files([Path(f) for f in args.files], Settings.from_env(), args.kind,
+                                 notes)
+    for line in notes + problems:
+        print(line)
     print(tree, file=sys.stderr)
     print(f"{len(problems)} problem(s) in {len(args.files)} file(s)", file=sys.stderr)
     return 1 if problems else 0
@@ -122,6 +165,9 @@ def _cmd_quarantine_report(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from kyluat.generate import DEFAULT_SEED, generate
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; give a folder to write the landing "
+                         "files into")
     counts = generate(Path(args.out), args.scale, args.seed if args.seed is not None
                       else DEFAULT_SEED)
     print(f"SYNTHETIC data: {sum(counts.values()):,} rows in {len(counts)} files under "
@@ -138,6 +184,17 @@ def _cmd_reference_admin_tree(args: argparse.Namespace) -> int:
     print(f"{versions:,} unit versions of Vietnam's administrative tree (before and after "
           f"2025-07-01) in {path}")
     return 0
+
+
+def _positive_scale(text: str) -> float:
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = 0.0
+    if not scale > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}; e.g. 1 (one "
+                                         "national year), 10, or 0.1")
+    return scale
 
 
 class UsageError(Exception):
@@ -175,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    help="check submission files against the contract without "
                                         "loading them")
     validate.add_argument("files", nargs="+")
-    validate.add_argument("--kind", choices=sorted(KINDS),
-                          help="kind of every file (default: from its folder or name)")
+    validate.add_argument("--kind", choices=sorted(KINDS), metavar="KIND",
+                          help="kind of every file (default: from its folder or name): "
+                               + ", ".join(sorted(KINDS)))
     validate.set_defaults(func=_cmd_validate)
 
     report = commands.add_parser("quarantine-report", parents=[verbose],
@@ -190,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    help="write SYNTHETIC national-scale submissions "
                                         "(for benchmarks)")
     generate.add_argument("--out", required=True, help="landing directory to write")
-    generate.add_argument("--scale", type=float, required=True,
+    generate.add_argument("--scale", type=_positive_scale, required=True,
                           help="national years of data: 1 = one year, 10 = 2015-2024, 0.1 = "
                                "a tenth of a year on a smaller tree")
     generate.add_argument("--seed", type=int, help="same seed, byte-identical files")
@@ -215,10 +273,39 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().handlers[0].setLevel(level)  # libraries set their own logger levels
     try:
+        check_environment(Settings.from_env(warehouse_dir=getattr(args, "warehouse", None)))
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"kyluat {args.command}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"kyluat {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        path = _keep_traceback(args)
+        print(f"kyluat {args.command}: internal error ({type(exc).__name__}: "
+              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no message'}); "
+              f"the traceback is in {path}, or run again with -v", file=sys.stderr)
+        return 1
+
+
+def _keep_traceback(args: argparse.Namespace) -> Path:
+    """An internal error's traceback, appended to <warehouse>/logs/errors.log."""
+    text = f"{datetime.now().isoformat(timespec='seconds')} kyluat {args.command}\n" + \
+        traceback.format_exc()
+    path = Settings.from_env(warehouse_dir=getattr(args, "warehouse", None)).warehouse_dir / \
+        "logs" / "errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError:
+        path = Path(tempfile.gettempdir()) / "kyluat-errors.log"
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return path
 
 
 if __name__ == "__main__":

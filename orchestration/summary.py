@@ -7,6 +7,7 @@ from data_quality.runner import data_docs_index
 from kyluat.config import Settings
 from kyluat.locking import connect
 from kyluat.query import connect_published
+from kyluat.suspicious import file_notes
 from orchestration.pipeline import RunOutcome
 
 SHOWN_CHANGES = 5
@@ -60,7 +61,7 @@ def print_files_of_run(settings: Settings, run_id: str) -> None:
     con = connect(settings.working_db, read_only=True)
     try:
         files = con.execute("""
-            select path, status, row_count, accepted_count, rejected_count, first_error
+            select path, kind, status, row_count, accepted_count, rejected_count, first_error
             from audit.file_registry where run_id = ? order by path""", [run_id]).fetchall()
         changes = con.execute("""
             select unit_code, previous_primary, new_primary
@@ -68,15 +69,18 @@ def print_files_of_run(settings: Settings, run_id: str) -> None:
         """, [run_id]).fetchall()
     finally:
         con.close()
-    rows = sum(f[2] or 0 for f in files)
-    loaded = sum(f[3] or 0 for f in files)
+    rows = sum(f[3] or 0 for f in files)
+    loaded = sum(f[4] or 0 for f in files)
     print(f"new files: {len(files)}; rows: {rows} ({loaded} loaded, {rows - loaded} in "
           "quarantine)")
-    for path, status, _, _, rejected, first_error in files:
+    for path, kind, status, row_count, _, rejected, first_error in files:
         if status != "loaded":
             what = "rejected" if status == "rejected" else f"{rejected} rows in quarantine"
             print(f"  {path}: {what}; {first_error}")
-    if any(status != "loaded" for _, status, *_ in files):
+        if (status != "loaded" or row_count == 0) and kind is not None:
+            for note in file_notes(settings.landing_dir / path, kind):
+                print(f"  {path}: note: {note}")
+    if any(status != "loaded" for _, _, status, *_ in files):
         print("  the submitted values and full reasons: kyluat quarantine-report")
     if changes:
         shown = ", ".join(f"{unit} {before} -> {after or 'no successor'}"
