@@ -503,6 +503,8 @@ def test_validate_reports_file_row_reason_for_bad_files(workspace, capsys):
         "(7 fields, the header has 15)",
         f"{md / 'encoding_utf16.csv'}: the file is neither UTF-8 nor Windows-1258 (it looks "
         "like UTF-16 or a binary file); save it as CSV UTF-8",
+        f"{md / 'encoding_utf16.csv'}: note: the file starts with a UTF-16 byte-order mark: "
+        "save it as CSV UTF-8",
         f"{md / 'unknown_unit.csv'}:2: deciding_unit_code 'QNM-D99' {UNKNOWN_UNIT}",
         f"{md / 'unknown_unit.csv'}:3: member_unit_code 'XYZ' {UNKNOWN_UNIT}",
     ])
