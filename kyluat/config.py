@@ -9,6 +9,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+# The bundled synthetic sample: the only landing the public development key may key.
+SAMPLE_LANDING = REPO_ROOT / "warehouse" / "samples" / "quang_nam_2021_2023" / "landing"
 
 WORKING_DB_NAME = "discipline.duckdb"
 PUBLISHED_DB_NAME = "analytics.duckdb"

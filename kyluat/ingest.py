@@ -25,7 +25,7 @@ import duckdb
 from kyluat import locking, reference
 from kyluat.config import Settings
 from kyluat.contract import KINDS, ColumnType, Kind
-from kyluat.pseudonym import pseudonym_key
+from kyluat.pseudonym import Keys, check_warehouse_key, run_keys
 from kyluat.readers import (
     BatchLayout,
     LandingFile,
@@ -56,6 +56,7 @@ create table if not exists audit.quarantine (
     run_id varchar, resolved_at timestamp, resolved_run_id varchar
 );
 create schema if not exists restricted;
+create table if not exists restricted.pseudonym_key (digest varchar, recorded_at timestamp);
 create table if not exists restricted.quarantine (
     file_id bigint, kind varchar, row_number bigint, raw_values json, reason varchar,
     quarantined_at timestamp, run_id varchar
@@ -229,7 +230,7 @@ class Loader:
     Parquet file in `staging`."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
-                 staging: Path, run_id: str, key: bytes):
+                 staging: Path, run_id: str, key: Keys):
         self.con = con
         self.scratch = scratch
         self.staging = staging
@@ -507,12 +508,13 @@ def _plan(files: list[LandingFile], con, loader: Loader) -> dict[str, list[Landi
 def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
     """Ingest every new file of the landing directory in one transaction."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    key = pseudonym_key()
+    key = run_keys(settings.landing_dir)
     con = locking.connect(settings.working_db)  # waits while another process holds it
     try:
         # Spills go to DuckDB's default temp directory: discipline.duckdb.tmp, beside the file.
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
         ensure_schema(con)
+        check_warehouse_key(con, key)
         with scratch_database(settings.warehouse_dir) as (scratch, staging):
             reference.load_vocabularies(scratch)
             loader = Loader(con, scratch, staging, run_id, key)

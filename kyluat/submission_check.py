@@ -112,7 +112,7 @@ def check_files(paths: list[Path], settings: Settings, kind: str | None = None,
         con.execute("create or replace temp table src as select ?::bigint as _file_id, * "
                     "from src", [file_id])
         refresh_known_units(con, spec)
-        check_src(con, spec, DEVELOPMENT_KEY.encode())
+        check_src(con, spec, (DEVELOPMENT_KEY.encode(),))  # keys are not compared here
         problems += [f"{path}:{row}: {reason}" for row, _, reason, _ in read.parse_rejects]
         for row, errors in con.execute(
                 "select _row_number, list_transform(_errors, lambda e: e.reason) from checked "

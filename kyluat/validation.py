@@ -16,7 +16,7 @@ import duckdb
 
 from kyluat.contract import Column, ColumnType, Kind
 from kyluat.limits import max_cell_chars
-from kyluat.pseudonym import hmac_sql, normalize_member_id_sql
+from kyluat.pseudonym import Keys, member_key_sql, normalize_member_id_sql
 from kyluat.rules import public_reason
 
 T = ColumnType
@@ -93,7 +93,7 @@ def _normalized(v: str) -> str:
 
 
 class _Builder:
-    def __init__(self, kind: Kind, key: bytes, prehashed: bool):
+    def __init__(self, kind: Kind, key: Keys, prehashed: bool):
         self.kind = kind
         self.key = key
         self.prehashed = prehashed
@@ -160,7 +160,7 @@ class _Builder:
     def _member_id(self, c):
         # The id never leaves the `hashed` stage: only its key and a formula flag do.
         v = f"n.{c.name}"
-        digest = hmac_sql(normalize_member_id_sql(v), self.key)
+        digest = member_key_sql(normalize_member_id_sql(v), self.key)
         self.member_key_exprs[c.stored_name] = (
             f"n.{c.stored_name}" if self.prehashed
             else f"case when {v} is not null then {digest} end")
@@ -531,7 +531,7 @@ def set_vocabulary_variables(con: duckdb.DuckDBPyConnection, vocabularies) -> No
                     f"where vocabulary = {_q(v)})")
 
 
-def check_src(con: duckdb.DuckDBPyConnection, kind: Kind, key: bytes,
+def check_src(con: duckdb.DuckDBPyConnection, kind: Kind, key: Keys,
               prehashed: bool = False) -> None:
     """Create temp table `checked` from temp table `src` (see module docstring).
 

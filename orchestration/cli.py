@@ -18,6 +18,7 @@ import duckdb
 from kyluat.config import ConfigError, Settings, check_environment
 from kyluat.contract import KINDS
 from kyluat.locking import is_lock_error, lock_timeout, writer_lock_holder
+from kyluat.pseudonym import PseudonymKeyError
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -31,6 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not settings.landing_dir.is_dir():
         raise UsageError(f"the landing folder {settings.landing_dir} does not exist; give "
                          "--landing DIR or set KYLUAT_LANDING_DIR (an empty folder is fine)")
+    _check_keys(settings)
     if (holder := _wait_for_writer(settings)) is not None:
         print(f"kyluat run: the warehouse {settings.warehouse_dir} is in use by {holder}; "
               "nothing was started. Run again when that run has ended (KYLUAT_LOCK_TIMEOUT "
@@ -80,6 +82,48 @@ def _wait_for_writer(settings: Settings) -> str | None:
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
         holder = writer_lock_holder(settings.working_db)
     return holder
+
+
+def _check_keys(settings: Settings) -> None:
+    """Before anything starts: a key the landing may use, and the warehouse's own."""
+    from kyluat.locking import connect
+    from kyluat.pseudonym import KEY_TABLE, check_warehouse_key, run_keys
+
+    keys = run_keys(settings.landing_dir)
+    if not settings.working_db.exists():
+        return
+    con = connect(settings.working_db, read_only=True)
+    try:
+        if con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
+                       "table_name = ?", [KEY_TABLE]).fetchone()[0]:
+            check_warehouse_key(con, keys, record=False)
+    finally:
+        con.close()
+
+
+def _cmd_rotate_key(args: argparse.Namespace) -> int:
+    from kyluat.rotation import rotate_key
+    from orchestration.pipeline import run_pipeline
+
+    settings = Settings.from_env(args.landing, args.warehouse)
+    rotation = rotate_key(settings, Path(args.new_key_file).resolve())
+    print(f"re-keyed {rotation.rekeyed} member keys; the keys are now in {rotation.key_file}: "
+          f"set KYLUAT_PSEUDONYM_KEY_FILE={rotation.key_file} from now on")
+    # The marts and the published file are rebuilt from raw with the new keys (the run reads
+    # them from the environment, as every run does).
+    saved = {name: os.environ.pop(name, None)
+             for name in ("KYLUAT_PSEUDONYM_KEY", "KYLUAT_PSEUDONYM_KEY_FILE")}
+    os.environ["KYLUAT_PSEUDONYM_KEY_FILE"] = str(rotation.key_file)
+    try:
+        outcome = run_pipeline(settings=settings, full_refresh=True)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+    print(f"rebuilt and published {settings.published_db}" if outcome.success else
+          "the rebuild failed: run kyluat run --full-refresh (with the new key file) again")
+    return 0 if outcome.success else 1
 
 
 def _nothing_to_do(settings: Settings) -> int:
@@ -237,6 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
                                + ", ".join(sorted(KINDS)))
     validate.set_defaults(func=_cmd_validate)
 
+    rotate = commands.add_parser("rotate-key", parents=[verbose],
+                                 help="re-key every member key with a new random key, then "
+                                      "rebuild and publish (docs/hostile_input.md)")
+    rotate.add_argument("--new-key-file", required=True,
+                        help="file to create with the keys after rotation (mode 600)")
+    rotate.add_argument("--landing", help="landing directory (default $KYLUAT_LANDING_DIR)")
+    rotate.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    rotate.set_defaults(func=_cmd_rotate_key)
+
     report = commands.add_parser("quarantine-report", parents=[verbose],
                                  help="for operators: every open rejection with its full "
                                       "reason and submitted values (never published)")
@@ -275,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_environment(Settings.from_env(warehouse_dir=getattr(args, "warehouse", None)))
         return args.func(args)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, PseudonymKeyError) as exc:
         print(f"kyluat {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -25,7 +25,7 @@ from kyluat.config import REPO_ROOT
 from kyluat.contract import KINDS
 from kyluat.ingest import run_ingest
 from kyluat.landing import file_sha256
-from kyluat.pseudonym import DEVELOPMENT_KEY
+from kyluat.pseudonym import DEVELOPMENT_KEY, PseudonymKeyError
 from tests.conftest import write
 
 pytestmark = pytest.mark.integration
@@ -413,21 +413,73 @@ def test_member_key_is_keyed_hmac_of_the_normalised_id(workspace, monkeypatch, t
     assert not set(first) & set(second)
 
 
-def test_unset_key_is_logged_loudly(workspace, monkeypatch, caplog):
-    """Without KYLUAT_PSEUDONYM_KEY a WARNING says the fixed development key is used, and keys
-    are made with it."""
+def test_without_a_key_a_landing_that_is_not_the_sample_refuses_to_start(workspace,
+                                                                        monkeypatch, capsys):
+    """No key and a landing that is not the bundled sample: `kyluat run` says in one line how
+    to make a key (exit 2) and nothing is created; the public development key, given
+    explicitly, is refused the same way."""
     monkeypatch.delenv("KYLUAT_PSEUDONYM_KEY")
     with_base(workspace)
     write(workspace.landing_dir / "member_disciplines/a.csv",
           MD_HEADER + decision("1-QĐ", "DV900000001", "A"))
+    from orchestration.cli import main as kyluat_main
+
+    for key in (None, DEVELOPMENT_KEY):
+        if key:
+            monkeypatch.setenv("KYLUAT_PSEUDONYM_KEY", key)
+        assert kyluat_main(["run"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "KYLUAT_PSEUDONYM_KEY_FILE=" in err, err
+        assert ("the development key is public" if key else "no pseudonym key is set") in err
+        with pytest.raises(PseudonymKeyError):
+            run_ingest(workspace)
+    assert list(workspace.warehouse_dir.iterdir()) == []
+
+
+def test_the_development_key_keys_the_byte_identical_sample_only(workspace, monkeypatch,
+                                                                 caplog):
+    """Without a key, a copy of the bundled sample is keyed with the development key (and a
+    warning says so); the same landing with one byte changed is refused."""
+    from tests.conftest import copy_sample
+
+    monkeypatch.delenv("KYLUAT_PSEUDONYM_KEY")
+    copy_sample(workspace.landing_dir)
     with caplog.at_level(logging.WARNING):
         run_ingest(workspace)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING
-                and "KYLUAT_PSEUDONYM_KEY is not set" in r.getMessage()]
-    assert len(warnings) == 1
+    assert any("DEVELOPMENT key" in r.getMessage() for r in caplog.records)
     with connect(workspace) as con:
-        assert con.execute("select member_key from raw.member_disciplines").fetchall() == [
-            (member_key(DEVELOPMENT_KEY, "DV900000001"),)]
+        keys = {k for (k,) in con.execute("select member_key from raw.member_disciplines")
+                .fetchall()}
+    assert member_key(DEVELOPMENT_KEY, "DV514168505") in keys  # a member of the sample
+
+    changed = next((workspace.landing_dir / "member_disciplines").glob("*.csv"))
+    changed.write_bytes(changed.read_bytes().replace(b"\n", b"\r\n", 1))
+    with pytest.raises(PseudonymKeyError, match="not the bundled sample"):
+        run_ingest(workspace)
+
+
+def test_a_warehouse_refuses_a_key_other_than_its_own(workspace, monkeypatch, capsys):
+    """The working file records the digest of its key, never the key; another key is refused
+    by the run (one line, exit 2) before anything starts, and by ingestion itself."""
+    with_base(workspace)
+    run_ingest(workspace)
+    with connect(workspace) as con:
+        stored = " ".join(str(r) for r in con.execute(
+            "select * from restricted.pseudonym_key").fetchall())
+    assert "test-key" not in stored and len(stored) > 64
+    monkeypatch.setenv("KYLUAT_PSEUDONYM_KEY", "another-key")
+    from orchestration.cli import main as kyluat_main
+
+    assert kyluat_main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "not the one the warehouse was keyed with" in err and "rotate-key" in err, err
+    with pytest.raises(PseudonymKeyError):
+        run_ingest(workspace)
+    key_file = workspace.warehouse_dir.parent / "key"
+    key_file.write_text("test-key\n")
+    monkeypatch.delenv("KYLUAT_PSEUDONYM_KEY")
+    monkeypatch.setenv("KYLUAT_PSEUDONYM_KEY_FILE", str(key_file))
+    assert run_ingest(workspace).files_new == 0  # the same key, from a file
 
 
 # --- a killed run -----------------------------------------------------------------------------
