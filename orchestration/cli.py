@@ -92,7 +92,10 @@ def _check_keys(settings: Settings) -> None:
     keys = run_keys(settings.landing_dir)
     if not settings.working_db.exists():
         return
-    con = connect(settings.working_db, read_only=True)
+    try:
+        con = connect(settings.working_db, read_only=True)
+    except duckdb.Error:
+        return  # a damaged file: the change detection says so
     try:
         if con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
                        "table_name = ?", [KEY_TABLE]).fetchone()[0]:
