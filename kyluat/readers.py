@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import logging
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import duckdb
 
 from kyluat.contract import FORMATS, KINDS, ColumnType
 from kyluat.landing import entries, identity
+from kyluat.limits import max_columns, max_file_bytes, max_workbook_bytes
 from kyluat.reference import canonical_header
 from kyluat.rules import FileRejected, public_reason
 
@@ -60,11 +63,25 @@ def discover(landing_dir: Path) -> list[LandingFile]:
     return found
 
 
+def check_workbook_size(path: Path) -> None:
+    """An .xlsx workbook is a zip: refuse one that unpacks to more than the limit (a zip bomb)
+    before anything of it is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileRejected("not_xlsx", f"not a readable .xlsx workbook ({exc})") from exc
+    if unpacked > max_workbook_bytes():
+        raise FileRejected("workbook_too_large", f"the workbook unpacks to {unpacked:,} bytes, "
+                           f"more than the {max_workbook_bytes():,} kyluat reads "
+                           "(KYLUAT_MAX_WORKBOOK_BYTES); it may be a zip bomb, or split it")
+
+
 def workbook_kinds(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Sheets of a top-level workbook that are named after a kind; others are logged and ignored."""
-    import zipfile
     from xml.etree import ElementTree
 
+    check_workbook_size(path)
     try:
         with zipfile.ZipFile(path) as zf:
             root = ElementTree.fromstring(zf.read("xl/workbook.xml"))
@@ -92,6 +109,12 @@ def read_into_src(con: duckdb.DuckDBPyConnection, file: LandingFile, kind: str) 
                            "send .csv, .xlsx, .json or .ndjson")
     if file.size_bytes == 0:
         raise FileRejected("empty_file")
+    if file.size_bytes > max_file_bytes():
+        raise FileRejected("file_too_large", f"the file is {file.size_bytes:,} bytes, more than "
+                           f"the {max_file_bytes():,} kyluat reads (KYLUAT_MAX_FILE_BYTES); "
+                           "split it")
+    if file.format == "xlsx":
+        check_workbook_size(file.path)
     result = SourceRead()
     try:
         readers[file.format](con, file, kind, result)
@@ -115,6 +138,9 @@ def _rename_to_contract(con, kind: str, result: SourceRead) -> None:
 def contract_select(kind: str, headers: list[str], result: SourceRead) -> str:
     """Select list of one VARCHAR column per contract column from a file's `headers`; raises
     FileRejected when the header cannot be mapped."""
+    if len(headers) > max_columns():
+        raise FileRejected("too_many_columns", f"the header has {len(headers):,} columns, more "
+                           f"than the {max_columns()} kyluat reads (KYLUAT_MAX_COLUMNS)")
     columns = {c.name for c in KINDS[kind].columns}
     result.headers = list(headers)
     chosen: dict[str, str] = {}
@@ -146,26 +172,36 @@ def contract_select(kind: str, headers: list[str], result: SourceRead) -> str:
 
 # --- CSV ---------------------------------------------------------------------------------
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
 def _utf8_copy(path: Path) -> Path | None:
-    """None when the file is UTF-8; otherwise a UTF-8 copy decoded from Windows-1258."""
+    """None when the file is UTF-8 with LF or CRLF line ends; otherwise a UTF-8 copy with
+    LF line ends, decoded from Windows-1258 where it is not UTF-8."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    lone_cr = False
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
+                # CR alone ends a line too (old Mac exports, files pasted together): DuckDB's
+                # reader stops at a file mixing it with LF
+                lone_cr = lone_cr or bool(_LONE_CR.search(chunk.rstrip(b"\r")))
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
-        return None
+        if not lone_cr:
+            return None
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        text = None
     try:
-        text = path.read_bytes().decode("cp1258")
+        text = text if text is not None else path.read_bytes().decode("cp1258")
     except UnicodeDecodeError as exc:
         raise FileRejected("not_utf8") from exc
     if any(ch < " " and ch not in "\t\r\n" for ch in text[:_CHUNK]):
         raise FileRejected("looks_utf16")
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv",
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", newline="",
                                      delete=False) as handle:
-        handle.write(text)
+        handle.write(text.replace("\r\n", "\n").replace("\r", "\n"))
     return Path(handle.name)
 
 
@@ -182,6 +218,8 @@ def _read_header(path: Path) -> tuple[str, list[str]]:
         header = fh.readline()
     if not header.strip():
         raise FileRejected("empty_header")
+    if "\0" in header:  # UTF-16 without a byte order mark (valid UTF-8 if ASCII), or binary
+        raise FileRejected("looks_utf16")
     delimiter = ";" if header.count(";") > header.count(",") else ","
     names: list[str] = []
     seen: dict[str, int] = {}
@@ -290,15 +328,67 @@ def _json_keys(con, path: Path, layout: str) -> list[str]:
         [str(path), layout]).fetchall()]
 
 
+_LINE_FIELD = "_kyluat_line"
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*(?:\n|$)")
+
+
+def _has_blank_line(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return any(_BLANK_LINE.search(chunk) for chunk in iter(lambda: fh.read(_CHUNK), b""))
+
+
+def _ndjson_by_line(file: LandingFile, result: SourceRead) -> Path:
+    """A copy of an NDJSON file with its lines that are JSON objects, each with its line
+    number (`_kyluat_line`): each other line is rejected alone, blank lines are skipped."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".ndjson",
+                                     delete=False) as out, \
+            file.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError):
+                record = None
+            if not isinstance(record, dict) or _LINE_FIELD in record:
+                result.parse_rejects.append(
+                    (number, "line_not_json", public_reason("line_not_json"), line[:1000]))
+                continue
+            record[_LINE_FIELD] = number
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return Path(out.name)
+
+
+def _read_ndjson_by_line(con, file: LandingFile, result: SourceRead) -> None:
+    copy = _ndjson_by_line(file, result)
+    try:
+        if copy.stat().st_size == 0:  # no line is an object: the header check says so
+            raise FileRejected("not_json", "no line of the file is a JSON object")
+        keys = [k for k in _json_keys(con, copy, "newline_delimited") if k != _LINE_FIELD]
+        con.execute(f"create or replace temp table src_raw as "
+                    f"select {_LINE_FIELD}::bigint as _row_number, * exclude ({_LINE_FIELD}) "
+                    f"from read_json(?, format = 'newline_delimited', columns = "
+                    f"{_varchar_columns([*keys, _LINE_FIELD])})", [str(copy)])
+    finally:
+        copy.unlink(missing_ok=True)
+
+
 def _read_json(con, file: LandingFile, kind: str, result: SourceRead) -> None:
     layout = _JSON_LAYOUTS[file.format]
     try:
         keys = _json_keys(con, file.path, layout)
+        if layout == "newline_delimited" and (keys == ["json"] or _has_blank_line(file.path)):
+            # a line that is no object, or blank lines (row numbers are line numbers)
+            _read_ndjson_by_line(con, file, result)
+            return
         con.execute(f"create or replace temp table src_raw as "
                     f"select * from read_json(?, format = ?, columns = {_varchar_columns(keys)})",
                     [str(file.path), layout])
         _number_rows(con, first=1)
     except duckdb.Error as exc:
+        if layout == "newline_delimited":  # a line that is not JSON: rejected alone
+            _read_ndjson_by_line(con, file, result)
+            return
         expected = "an array of objects" if layout == "array" else "one object per line"
         raise FileRejected("not_json", f"not readable as JSON ({expected}): "
                            f"{_first_line(exc, file.path, file)}") from exc
@@ -320,10 +410,12 @@ _FILE_COLUMN = "_kyluat_file"
 def batch_layout(con: duckdb.DuckDBPyConnection, file: LandingFile) -> BatchLayout | None:
     """The layout of a file that a multi-file read gives exactly as `read_into_src` would;
     None for a file to read alone (its reader's own checks, fallbacks and messages)."""
-    if file.size_bytes == 0:
+    if file.size_bytes == 0 or file.size_bytes > max_file_bytes():
         return None
     if file.format == "csv":
         return _csv_layout(file.path)
+    if file.format == "ndjson" and _has_blank_line(file.path):
+        return None  # read alone: its row numbers are its line numbers
     if file.format in _JSON_LAYOUTS:
         try:
             keys = _json_keys(con, file.path, _JSON_LAYOUTS[file.format])

@@ -153,3 +153,77 @@ def test_rotate_key_rekeys_every_member_key_and_keeps_every_figure(sample_copy, 
     monkeypatch.setenv("KYLUAT_PSEUDONYM_KEY_FILE", str(key_file))
     assert kyluat_main(["run"]) == 0
     assert "nothing new" in capsys.readouterr().out
+
+
+# --- bounds on input (kyluat/limits.py): ingestion only ---------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+MEMBERSHIPS = "unit_code,as_of_date,members\n"
+
+
+def ingest_files(settings, files: dict[str, bytes]) -> dict[str, tuple]:
+    """The base units and `files` (path -> content) ingested: path -> (status, rows, loaded,
+    rejected, first_error)."""
+    from kyluat.ingest import run_ingest
+
+    base = settings.landing_dir / "org_units" / "base_org_units.csv"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.write_bytes((CORPUS / "org_units" / "base_org_units.csv").read_bytes())
+    for path, content in files.items():
+        target = settings.landing_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    run_ingest(settings)
+    with duckdb.connect(str(settings.working_db), read_only=True) as con:
+        return {path: tuple(rest) for path, *rest in con.execute(
+            "select path, status, row_count, accepted_count, rejected_count, first_error "
+            "from audit.file_registry").fetchall()}
+
+
+def workbook(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in entries.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_oversized_files_workbooks_headers_and_cells_are_rejected_with_reasons(
+        workspace, monkeypatch):
+    """Each bound rejects with its reason, and the good rows of a file with one oversized
+    value still load: a file past KYLUAT_MAX_FILE_BYTES, a zip bomb (a workbook whose 60 MB of
+    zeros pack into about 60 KB, past KYLUAT_MAX_WORKBOOK_BYTES: refused before any byte is
+    unpacked), a header of 5,000 columns, a 1 MB cell and an 8 MB line."""
+    monkeypatch.setenv("KYLUAT_MAX_FILE_BYTES", str(9 << 20))
+    monkeypatch.setenv("KYLUAT_MAX_WORKBOOK_BYTES", str(50 << 20))
+    good = b"QNM,2023-12-31,81234\n"
+    bomb = workbook({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml":
+                     b"\0" * (60 << 20)})
+    assert len(bomb) < 100_000
+    registry = ingest_files(workspace, {
+        "memberships/too_large.csv": MEMBERSHIPS.encode() + good * 500_000,
+        "memberships.xlsx": bomb,
+        "memberships/bomb.xlsx": bomb,
+        "memberships/wide.csv": (",".join(f"c{i}" for i in range(5000)) + "\n").encode()
+        + good,
+        "memberships/long_cell.csv": MEMBERSHIPS.encode() + b"QNM," + b"9" * (1 << 20)
+        + b",1\n" + good,
+        "memberships/long_line.csv": MEMBERSHIPS.encode() + b"QNM,2023-12-31," + b"x" * (8 << 20)
+        + b"\n" + good.replace(b"QNM", b"DNG"),
+    })
+    assert registry["memberships/too_large.csv"][:4] == ("rejected", 0, 0, 0)
+    assert "larger than the largest file" in registry["memberships/too_large.csv"][4]
+    for bombed in ("memberships.xlsx", "memberships/bomb.xlsx"):
+        assert registry[bombed][0] == "rejected"
+        assert "may be a zip bomb" in registry[bombed][4]
+    assert registry["memberships/wide.csv"][0] == "rejected"
+    assert "more columns than kyluat reads" in registry["memberships/wide.csv"][4]
+    assert registry["memberships/long_cell.csv"][:4] == ("partially_loaded", 2, 1, 1)
+    assert registry["memberships/long_cell.csv"][4].startswith(
+        "row 2: as_of_date is longer than the longest value a cell may hold")
+    status, rows, loaded, rejected, first = registry["memberships/long_line.csv"]
+    assert (status, rows, loaded, rejected) == ("partially_loaded", 2, 1, 1)
+    assert first.startswith("row 2: ") and "None" not in first

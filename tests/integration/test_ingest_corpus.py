@@ -218,6 +218,28 @@ CASES: dict[str, Case] = {
         ("memberships/count_out_of_range.csv",),
         (("memberships/count_out_of_range.csv", "memberships", "partially_loaded", 2, 1, 1),),
         ((2, "members '99999999999999999999' is too large for a count"),)),
+    # --- the smaller losses of a hostile harness: each is a case, none loses a good row ----
+    "ndjson_broken_line_is_rejected_alone": Case(
+        ("org_disciplines/broken_line.ndjson",),
+        (("org_disciplines/broken_line.ndjson", "org_disciplines", "partially_loaded",
+          3, 2, 1),),
+        ((2, "the line is not a JSON object"),), first_error="row 2: the line is not a JSON"),
+    "ndjson_blank_line_skipped_and_array_line_rejected": Case(
+        ("org_disciplines/blank_and_array_lines.ndjson",),
+        (("org_disciplines/blank_and_array_lines.ndjson", "org_disciplines",
+          "partially_loaded", 3, 2, 1),),
+        ((3, "the line is not a JSON object"),)),
+    "mixed_cr_lf_crlf_line_endings": Case(
+        ("memberships/mixed_line_endings.csv",),
+        (("memberships/mixed_line_endings.csv", "memberships", "loaded", 3, 3, 0),)),
+    "nul_byte_in_header": Case(
+        ("memberships/nul_in_header.csv",),
+        (("memberships/nul_in_header.csv", "memberships", "rejected", 0, 0, 0),),
+        ((None, "it looks like UTF-16 or a binary file"),)),
+    "utf16_without_byte_order_mark": Case(
+        ("memberships/utf16_without_bom.csv",),
+        (("memberships/utf16_without_bom.csv", "memberships", "rejected", 0, 0, 0),),
+        ((None, "it looks like UTF-16 or a binary file"),)),
     "unknown_unit_code": Case(
         (f"{MD}/unknown_unit.csv",),
         ((f"{MD}/unknown_unit.csv", MD, "partially_loaded", 3, 1, 2),),
