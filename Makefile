@@ -22,7 +22,7 @@ ifeq ($(UV),)
 UV := $(PYTHON) -m uv
 endif
 
-.PHONY: help setup demo test lint docs ui sample clean bench
+.PHONY: help setup demo test lint docs ui sample clean bench reliability
 
 help:
 	@echo "make demo    set up, run the whole pipeline on the bundled sample, print a summary"
@@ -31,6 +31,7 @@ help:
 	@echo "make docs    build the dbt documentation site (dbt_project/target/docs/index.html)"
 	@echo "make ui      Dagster webserver and daemon on this instance"
 	@echo "make sample  regenerate the bundled synthetic sample"
+	@echo "make reliability  kill-and-rerun suite and input fuzzer at full size, with figures"
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -71,6 +72,13 @@ ui: setup
 
 sample: setup
 	$(BIN)/python -m kyluat.samples.quang_nam
+
+# Kills of `kyluat run` in every stage and fuzzed submissions (docs/hostile_input.md); about
+# 25 minutes with the defaults. KILLS=12 FUZZ=60 is the bounded run of CI.
+KILLS ?= 52
+FUZZ ?= 220
+reliability: setup
+	$(BIN)/python -m tests.reliability.run --kills $(KILLS) --fuzz $(FUZZ)
 
 # National-scale SYNTHETIC data against plain DuckDB; long (scale 10): never part of `make test`.
 bench: setup

@@ -18,6 +18,7 @@ from orchestration.resources import WarehouseResource
 def published_warehouse(context: AssetExecutionContext,
                         warehouse: WarehouseResource) -> MaterializeResult:
     settings = warehouse.settings()
+    context.log.info(f"publishing {settings.published_db}")
     docs = build_data_docs(settings.quality_dir)
     con = warehouse.connect(read_only=True)
     try:

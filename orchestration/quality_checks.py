@@ -51,6 +51,7 @@ def _run_suites(context: AssetCheckExecutionContext, warehouse: WarehouseResourc
                 raw: bool) -> Iterator[AssetCheckResult]:
     settings = warehouse.settings()
     selected = set(context.selected_asset_check_keys)
+    context.log.info(f"checking the {'raw' if raw else 'mart'} suites")
     con = warehouse.connect(read_only=True)
     try:
         changed = changed_relations(con, context.run.run_id, context.run.tags)
