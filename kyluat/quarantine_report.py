@@ -7,9 +7,11 @@ from kyluat import locking
 from kyluat.config import Settings
 
 
-def quarantine_report(settings: Settings, path_contains: str | None = None) -> list[str]:
+def quarantine_report(settings: Settings, path_contains: str | None = None,
+                      unit: str | None = None) -> list[str]:
     """`path:row: reason` (`path: reason` for a whole file) and the row's values, for each
-    rejection not yet resolved, by file and row."""
+    rejection not yet resolved, by file and row; `unit`: only rows whose submitted values name
+    that unit in a unit-code column (what one submitting unit is sent back)."""
     if not settings.working_db.exists():
         return []
     con = locking.connect(settings.working_db, read_only=True)
@@ -21,8 +23,12 @@ def quarantine_report(settings: Settings, path_contains: str | None = None) -> l
             left join restricted.quarantine r on r.file_id = q.file_id
                  and r.row_number is not distinct from q.row_number
             where q.resolved_at is null and (? is null or contains(f.path, ?))
+              and (?::varchar is null or exists (
+                  select 1 from unnest(json_keys(r.raw_values)) as keys(name)
+                  where keys.name like '%unit_code'
+                    and json_extract_string(r.raw_values, '$.' || keys.name) = ?))
             order by f.path, q.row_number nulls first
-        """, [path_contains, path_contains]).fetchall()
+        """, [path_contains, path_contains, unit, unit]).fetchall()
     finally:
         con.close()
     lines = []

@@ -201,7 +201,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_quarantine_report(args: argparse.Namespace) -> int:
     from kyluat.quarantine_report import quarantine_report
 
-    lines = quarantine_report(Settings.from_env(warehouse_dir=args.warehouse), args.file)
+    lines = quarantine_report(Settings.from_env(warehouse_dir=args.warehouse), args.file,
+                              args.unit)
     for line in lines:
         print(line)
     print(f"{sum(not line.startswith(' ') for line in lines)} open rejection(s)",
@@ -298,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "reason and submitted values (never published)")
     report.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
     report.add_argument("--file", help="only files whose path contains this text")
+    report.add_argument("--unit", help="only rows naming this unit code (what a submitting "
+                                       "unit is sent back)")
     report.set_defaults(func=_cmd_quarantine_report)
 
     generate = commands.add_parser("generate", parents=[verbose],

@@ -89,6 +89,10 @@ def test_a_name_in_a_date_column_reaches_no_published_file(sample_copy, capsys):
     assert f"member_disciplines/2023_shifted.csv:2: decision_date '{NAME}' is not a date" \
         in report, report
     assert f"memberships/2023_shifted.csv:2: members '{NAME}' is not a whole number" in report
+    assert kyluat_main(["quarantine-report", "--unit", "QNM", "--file", "member_"]) == 0
+    report = capsys.readouterr().out
+    assert [line.split(": ")[0] for line in report.splitlines() if not line.startswith(" ")
+            ] == [f"member_disciplines/2023_shifted.csv:{row}" for row in (2, 3, 4)]
 
 
 COMPARED_AUDIT = ("audit.file_registry", "audit.quarantine")

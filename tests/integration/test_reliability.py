@@ -1,5 +1,5 @@
 """The bounded kill-and-rerun suite and input fuzzer (tests/reliability/); `make reliability`
-runs them at full size and prints their figures."""
+runs them at full size, and the full-disk trials of every stage, and prints their figures."""
 
 from __future__ import annotations
 
@@ -40,3 +40,4 @@ def test_a_kill_in_each_stage_leaves_the_previous_state_and_the_rerun_the_refere
     assert report.mismatches == 0, report.trials
     assert report.recoveries == 4
     assert all(not t.leftovers for t in report.trials), report.trials
+

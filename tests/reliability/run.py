@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from kyluat.config import SAMPLE_LANDING, Settings
-from tests.reliability import fuzz, kill
+from tests.reliability import full_disk, fuzz, kill
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +58,17 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         failed |= bool(report.mismatches or report.bad_states or
                        report.recoveries != len(report.trials))
+        if full_disk.namespaces_available():
+            for stage in kill.STAGE_ORDER:
+                trial = full_disk.full_disk_trial(work / "base", work / f"full_disk_{stage}",
+                                                  stage, rerun=True)
+                held = full_disk.held(trial)
+                print(f"full disk in {stage}: previous published file kept, working file "
+                      "consistent, 'No space left on device' said, rerun published"
+                      if held else f"full disk in {stage}: FAILED {trial}")
+                failed |= not held
+        else:
+            print("full disk: skipped (no user and mount namespaces here: unshare failed)")
     print(f"reliability: {'FAILED' if failed else 'passed'} in {time.monotonic() - started:.0f} s"
           + (f" (trials kept in {work})" if failed or args.work else ""))
     if not failed and not args.work:
