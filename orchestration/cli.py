@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                          help="log every step")
     parser = argparse.ArgumentParser(prog="kyluat", description=__doc__, parents=[verbose])
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", parents=[verbose],
                               help="materialize everything once; non-zero exit when a "
