@@ -158,7 +158,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _move_values_out_of_audit(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse made before rule codes kept the submitted values and full reasons in
     audit.quarantine (published): they move to restricted.quarantine, and audit keeps a
-    reason without them."""
+    reason without them. One transaction: a kill leaves the old layout, converted next time,
+    never a table with its columns out of order (rows are inserted by position)."""
     columns = {c for (c,) in con.execute(
         "select column_name from duckdb_columns() where database_name = current_database() "
         "and schema_name = 'audit' and table_name = 'quarantine'").fetchall()}
@@ -169,20 +170,16 @@ def _move_values_out_of_audit(con: duckdb.DuckDBPyConnection) -> None:
         insert into restricted.quarantine
         select file_id, kind, row_number, raw_values, reason, quarantined_at, run_id
         from audit.quarantine;
-        alter table audit.quarantine drop column raw_values;
-        alter table audit.quarantine add column rule_codes varchar[];
-        alter table audit.quarantine add column column_names varchar[];
-        update audit.quarantine set rule_codes = ['unclassified'], reason = {sql_text(
-            public_reason("unclassified"))};
+        create table audit.quarantine_converted as
+        select file_id, kind, row_number, ['unclassified'] as rule_codes,
+               null::varchar[] as column_names, {sql_text(public_reason("unclassified"))}
+               as reason, retryable, quarantined_at, run_id, resolved_at, resolved_run_id
+        from audit.quarantine;
+        drop table audit.quarantine;
+        alter table audit.quarantine_converted rename to quarantine;
         update audit.file_registry set first_error = case when first_error is not null then
             {sql_text("see kyluat quarantine-report")} end;
         commit;
-    """)
-    con.execute("""
-        create or replace table audit.quarantine as
-        select file_id, kind, row_number, rule_codes, column_names, reason, retryable,
-               quarantined_at, run_id, resolved_at, resolved_run_id
-        from audit.quarantine
     """)
 
 

@@ -231,3 +231,78 @@ def test_oversized_files_workbooks_headers_and_cells_are_rejected_with_reasons(
     status, rows, loaded, rejected, first = registry["memberships/long_line.csv"]
     assert (status, rows, loaded, rejected) == ("partially_loaded", 2, 1, 1)
     assert first.startswith("row 2: ") and "None" not in first
+
+
+OLD_NAME = "Trần Thị Planted Cũ"
+OLD_FILE_LINE = "root:x:0:0:root:/root:/bin/bash"
+
+
+def test_an_older_warehouse_quarantine_moves_its_values_to_restricted(sample_copy, capsys):
+    """A working file made before rule codes: audit.quarantine carried the submitted values
+    (raw_values) and reasons quoting them, and there was no restricted schema. The next run's
+    ingestion converts it: values and full reasons move to restricted.quarantine, audit keeps
+    the code `unclassified`, and the published file carries none of them. (Ingestion and a
+    full publication only: the conversion is in ingestion, the leak in publication.)"""
+    from kyluat.ingest import run_ingest
+    from kyluat.publish import publish
+
+    settings = sample_copy
+    with duckdb.connect(str(settings.working_db)) as con:
+        (md_file,), (ms_file,) = con.execute(
+            "select min(file_id) from audit.file_registry where kind = ? union all "
+            "select min(file_id) from audit.file_registry where kind = ?",
+            ["member_disciplines", "memberships"]).fetchall()
+        con.execute("drop schema restricted cascade")
+        con.execute("drop table audit.quarantine")
+        con.execute("""
+            create table audit.quarantine (
+                file_id bigint, kind varchar, row_number bigint, raw_values json,
+                reason varchar, retryable boolean, quarantined_at timestamp, run_id varchar,
+                resolved_at timestamp, resolved_run_id varchar)""")
+        con.execute(f"""
+            insert into audit.quarantine values
+            ({md_file}, 'member_disciplines', 7,
+             '{{"deciding_unit_code":"QNM","decision_date":"{OLD_NAME}"}}',
+             'decision_date ''{OLD_NAME}'' is not a date', false,
+             '2024-05-01 10:00:00', 'old-run', null, null),
+            ({ms_file}, 'memberships', null, null,
+             'the header is not the contract''s: {OLD_FILE_LINE}', false,
+             '2024-05-01 10:00:00', 'old-run', null, null)""")
+        con.execute("update audit.file_registry set first_error = ? where file_id = ?",
+                    [f"decision_date '{OLD_NAME}' is not a date", md_file])
+        con.execute("update audit.file_registry set first_error = ? where file_id = ?",
+                    [f"the header is not the contract's: {OLD_FILE_LINE}", ms_file])
+
+    run_ingest(settings)
+    publish(settings)
+
+    with duckdb.connect(str(settings.working_db), read_only=True) as con:
+        assert con.execute(
+            "select file_id, kind, row_number, raw_values::varchar, reason, run_id "
+            "from restricted.quarantine order by kind").fetchall() == [
+            (md_file, "member_disciplines", 7,
+             f'{{"deciding_unit_code":"QNM","decision_date":"{OLD_NAME}"}}',
+             f"decision_date '{OLD_NAME}' is not a date", "old-run"),
+            (ms_file, "memberships", None, None,
+             f"the header is not the contract's: {OLD_FILE_LINE}", "old-run")]
+        assert [c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'audit' "
+            "and table_name = 'quarantine' order by column_index").fetchall()] == [
+            "file_id", "kind", "row_number", "rule_codes", "column_names", "reason",
+            "retryable", "quarantined_at", "run_id", "resolved_at", "resolved_run_id"]
+        reason = "rejected before rule codes were kept; kyluat quarantine-report shows why"
+        assert con.execute("select file_id, row_number, rule_codes, reason "
+                           "from audit.quarantine order by kind").fetchall() == [
+            (md_file, 7, ["unclassified"], reason), (ms_file, None, ["unclassified"], reason)]
+    for needle in (OLD_NAME, OLD_FILE_LINE, "Planted"):
+        assert published_text_hits(settings.published_db, needle) == []
+        assert file_hits(settings.warehouse_dir, needle) == [settings.working_db], needle
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        assert con.execute("select file_id, first_error from audit.file_registry "
+                           "where file_id in (?, ?) order by kind", [md_file, ms_file]
+                           ).fetchall() == [(md_file, f"row 7: {reason}"),
+                                            (ms_file, "see kyluat quarantine-report")]
+
+    assert kyluat_main(["quarantine-report"]) == 0
+    report = capsys.readouterr().out
+    assert f"decision_date '{OLD_NAME}' is not a date [unclassified]" in report, report
