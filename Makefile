@@ -49,6 +49,7 @@ demo: setup
 	$(BIN)/kyluat run --landing $(SAMPLE)/landing
 	$(BIN)/kyluat sql "select figure_id, published_value, computed_value, status \
 	  from marts.rpt_published_reconciliation where figure_origin = 'published' order by 1"
+	@echo "report: $(CURDIR)/warehouse/report/index.html (English: index.en.html)"
 
 test: setup
 	$(BIN)/pytest

@@ -34,6 +34,11 @@ class Settings:
         """Great Expectations project: kept validation results and the Data Docs site."""
         return self.warehouse_dir / "quality"
 
+    @property
+    def report_dir(self) -> Path:
+        """The static report and the data-quality page, redrawn at each publication."""
+        return self.warehouse_dir / "report"
+
     @classmethod
     def from_env(cls, landing_dir: str | Path | None = None,
                  warehouse_dir: str | Path | None = None) -> Settings:

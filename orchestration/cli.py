@@ -210,6 +210,27 @@ def _cmd_quarantine_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from kyluat.report import ReportError, build_report
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    out = Path(args.out) if args.out else settings.report_dir
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder; give a folder (it is created "
+                         "when missing)")
+    try:
+        result = build_report(settings.published_db, out, args.province)
+    except ReportError as exc:
+        if args.province and "not a province" in str(exc):
+            raise UsageError(str(exc)) from None
+        print(f"kyluat report: {exc}", file=sys.stderr)
+        return 1
+    for page in result.pages:
+        print(page)
+    print(f"{len(result.pages)} page(s) in {result.seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from kyluat.generate import DEFAULT_SEED, generate
 
@@ -302,6 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--unit", help="only rows naming this unit code (what a submitting "
                                        "unit is sent back)")
     report.set_defaults(func=_cmd_quarantine_report)
+
+    static = commands.add_parser("report", parents=[verbose],
+                                 help="draw the published figures as a self-contained HTML "
+                                      "report (Vietnamese and English)")
+    static.add_argument("--province", metavar="CODE",
+                        help="one province's report (all: every province); default the nation")
+    static.add_argument("--out", metavar="DIR", help="folder to write (default "
+                                                     "<warehouse>/report)")
+    static.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    static.set_defaults(func=_cmd_report)
 
     generate = commands.add_parser("generate", parents=[verbose],
                                    help="write SYNTHETIC national-scale submissions "

@@ -10,11 +10,12 @@ from orchestration.ingest_assets import submitted_files
 from orchestration.job import refresh_warehouse
 from orchestration.publish_assets import published_warehouse
 from orchestration.quality_checks import QUALITY_CHECKS
+from orchestration.report_assets import published_report
 from orchestration.schedules import REPORTING_SCHEDULES
 from orchestration.sensors import landing_files_sensor
 
 defs = Definitions(
-    assets=[submitted_files, *DBT_ASSETS, published_warehouse],
+    assets=[submitted_files, *DBT_ASSETS, published_warehouse, published_report],
     asset_checks=QUALITY_CHECKS,
     jobs=[refresh_warehouse],
     schedules=REPORTING_SCHEDULES,

@@ -19,6 +19,8 @@ def test_definitions_load_with_the_expected_lineage():
     assert AssetKey(["raw", "member_disciplines"]) in staging.parent_keys
     publish = graph.get(AssetKey(["published", "analytics"]))
     assert AssetKey(["marts", "fct_member_discipline"]) in publish.parent_keys
+    report = graph.get(AssetKey(["published", "report"]))
+    assert report.parent_keys == {AssetKey(["published", "analytics"])}
 
 
 def test_checks_are_blocking():

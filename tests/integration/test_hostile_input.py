@@ -83,6 +83,7 @@ def test_a_name_in_a_date_column_reaches_no_published_file(sample_copy, capsys):
     assert file_hits(Path(os.environ["KYLUAT_DAGSTER_STORAGE"]), NAME) == []
     assert (settings.warehouse_dir / "logs" / "last_run.log").is_file()
     assert any((settings.warehouse_dir / "quality").rglob("*.html"))
+    assert (settings.report_dir / "index.html").is_file()  # the report was searched too
 
     assert kyluat_main(["quarantine-report", "--file", "2023_shifted"]) == 0
     report = capsys.readouterr().out
