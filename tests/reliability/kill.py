@@ -1,5 +1,6 @@
 """Kill-and-rerun suite: `kyluat run` is killed (SIGKILL to its whole process group) at a
-seeded random moment of one stage (ingest, dbt, checks, publish), the published file is
+seeded random moment of one stage (ingest, dbt, checks, publish), or at a moment inside the
+stage that its log names (MARKED_POINTS, what `make test` runs), the published file is
 checked to be the previous state or the new one and nothing else, the run is started again
 to the end, and its published tables are compared, table by table, with those of an
 uninterrupted reference run.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -31,9 +33,33 @@ STAGES = {"work for this run": "ingest", "rebuilding reporting years": "dbt",
           "checking the raw suites": "checks", "checking the mart suites": "checks",
           "publishing ": "publish"}
 STAGE_ORDER = ["ingest", "dbt", "checks", "publish"]
+# The line logged once the new published file is in place: a kill after it is after the run's
+# last stage.
+PUBLISHED = "published "
 # How long after its first step starts a kill may come, per stage (seconds): most of a stage
 # on the bundled sample, so that the kill lands inside it.
 WINDOWS = {"ingest": 1.0, "dbt": 5.0, "checks": 2.0, "publish": 1.5}
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """When a trial kills: `delay` seconds after the first line of `stage` (a random moment),
+    or, with `line` (a regular expression), as soon as a line of the stage matches it, which
+    does not depend on how loaded the machine is; in publication, once the new published file
+    is being built beside the old one."""
+    stage: str
+    delay: float = 0.0
+    line: str | None = None
+
+
+# A moment inside each stage that its log names, after the stage has begun writing:
+# ingestion has loaded the new file's rows in its open transaction, dbt has built a first mart
+# in the working file and not the others, the checks have begun, publication is building the
+# new file (`.analytics.duckdb.<pid>.tmp`).
+MARKED_POINTS = [KillPoint("ingest", line=r"2023_kill_suite\.csv: \d+ rows accepted"),
+                 KillPoint("dbt", line=r"OK created sql \w+ model marts\."),
+                 KillPoint("checks", line=r" - checking the raw suites"),
+                 KillPoint("publish", line=r" - publishing ")]
 RUN_TIMEOUT = 600
 
 
@@ -95,46 +121,76 @@ def run_to_end(root: Path) -> tuple[int, str]:
 @dataclass
 class Trial:
     target: str
-    killed_in: str | None    # the stage running when the kill came; None: it ended first
+    killed_in: str | None    # the stage running when the kill came; None: the run had ended
+                             # or published before it
     state_after_kill: str    # "previous", "new" or "other"
     rerun_code: int
     mismatched_tables: list[str]
     leftovers: list[str]
 
 
-def kill_trial(base: Path, root: Path, target: str, delay: float, previous: dict,
+def stage_reached(lines: list[str]) -> str | None:
+    """The stage a run was in once it had printed `lines`: the last stage whose first line
+    it printed; None before the first, and once it printed that the new file is published."""
+    stage = None
+    for line in lines:
+        if " - dagster - " not in line:
+            continue
+        if f" - {PUBLISHED}" in line:
+            stage = None
+        for marker, name in STAGES.items():
+            if f" - {marker}" in line:
+                stage = name
+    return stage
+
+
+def kill_trial(base: Path, root: Path, point: KillPoint, previous: dict,
                reference: dict) -> Trial:
     copy_base(base, root)
     process = kyluat_run(root, verbose=True)
-    stage: list[str | None] = [None]
-    started = threading.Event()
+    lines: list[str] = []
+    started, killed = threading.Event(), threading.Event()
+    pattern = re.compile(point.line) if point.line else None
+    staging = root / "warehouse"
+
+    def kill() -> None:
+        if not killed.is_set() and process.poll() is None:
+            killed.set()
+            os.killpg(process.pid, signal.SIGKILL)
 
     def follow() -> None:
+        stage = None
         for line in process.stdout:
-            if " - dagster - " not in line:
+            lines.append(line)
+            stage = stage_reached([line]) or stage
+            if stage != point.stage or started.is_set():
                 continue
-            for marker, name in STAGES.items():
-                if f" - {marker}" in line:
-                    stage[0] = name
-                    if name == target:
-                        started.set()
+            if pattern is None:
+                started.set()
+            elif pattern.search(line):
+                started.set()
+                if point.stage != "publish":
+                    kill()  # from here, as the line is read: no wait for another thread
         started.set()  # the run ended
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
-    killed_in = None
     try:
         if not started.wait(RUN_TIMEOUT):
-            raise TimeoutError(f"no {target} step within {RUN_TIMEOUT} s")
-        time.sleep(delay)
-        if process.poll() is None:
-            killed_in = stage[0]
-            os.killpg(process.pid, signal.SIGKILL)
+            raise TimeoutError(f"no {point.stage} step within {RUN_TIMEOUT} s")
+        if pattern is None:
+            time.sleep(point.delay)
+        elif point.stage == "publish":
+            # until the new file is being built (its temporary file exists), or the run ended
+            while process.poll() is None and not any(staging.glob(".analytics.duckdb.*.tmp")):
+                time.sleep(0.001)
+        kill()
     finally:
-        if process.poll() is None and killed_in is None:
-            process.wait(timeout=RUN_TIMEOUT)
-        process.wait(timeout=60)
-        reader.join(timeout=10)
+        process.wait(timeout=RUN_TIMEOUT)
+        reader.join(timeout=60)
+    # Where the run was is read from everything it printed before it died, not from how far
+    # this process had read when it sent the signal.
+    killed_in = stage_reached(lines) if process.returncode == -signal.SIGKILL else None
     published = root / "warehouse" / "analytics.duckdb"
     try:
         now = figures(published)
@@ -147,7 +203,7 @@ def kill_trial(base: Path, root: Path, target: str, delay: float, previous: dict
                         if after.get(t) != reference.get(t))
     leftovers = sorted(p.name for p in (root / "warehouse").glob(".analytics.duckdb.*.tmp*"))
     leftovers += sorted(p.name for p in (root / "warehouse").glob(".ingest-*"))
-    return Trial(target, killed_in, state, code, mismatched, leftovers)
+    return Trial(point.stage, killed_in, state, code, mismatched, leftovers)
 
 
 @dataclass
@@ -173,7 +229,8 @@ class KillReport:
     def lines(self) -> list[str]:
         per_stage = ", ".join(f"{s} {self.kills.get(s, 0)}" for s in STAGE_ORDER)
         ended = sum(t.killed_in is None for t in self.trials)
-        return [f"kills per stage: {per_stage} (runs that ended before their kill: {ended})",
+        return [f"kills per stage: {per_stage} (runs that had published before their kill: "
+                f"{ended})",
                 f"recoveries: {self.recoveries} of {len(self.trials)} reruns reproduced the "
                 "reference exactly",
                 f"mismatches: {self.mismatches} tables differing from the reference; "
@@ -198,10 +255,14 @@ def make_base(base: Path, sample_warehouse: Path, sample_landing: Path) -> None:
 
 
 def run_kill_suite(base: Path, work: Path, kills: int, seed: int = 18,
-                   window_scale: float = 1.0) -> KillReport:
-    """`kills` trials, the stages in turn, from `base` (see make_base), each kill a seeded
-    random time within `window_scale` times the stage's window after the stage starts."""
+                   points: list[KillPoint] | None = None) -> KillReport:
+    """Trials from `base` (see make_base): at each of `points`, or, by default, `kills` trials
+    with the stages in turn, each kill a seeded random time within the stage's window after
+    the stage starts."""
     rng = random.Random(seed)
+    if points is None:
+        points = [KillPoint(stage, delay=rng.uniform(0, WINDOWS[stage]))
+                  for stage in (STAGE_ORDER[i % len(STAGE_ORDER)] for i in range(kills))]
     reference_root = work / "reference"
     copy_base(base, reference_root)
     previous = figures(reference_root / "warehouse" / "analytics.duckdb")
@@ -212,10 +273,8 @@ def run_kill_suite(base: Path, work: Path, kills: int, seed: int = 18,
     if reference == previous:
         raise RuntimeError("the reference run published nothing new: no stage had work")
     report = KillReport()
-    for i in range(kills):
-        target = STAGE_ORDER[i % len(STAGE_ORDER)]
-        delay = rng.uniform(0, WINDOWS[target] * window_scale)
-        report.trials.append(kill_trial(base, work / f"trial_{i:03d}", target, delay, previous,
+    for i, point in enumerate(points):
+        report.trials.append(kill_trial(base, work / f"trial_{i:03d}", point, previous,
                                         reference))
         shutil.rmtree(work / f"trial_{i:03d}", ignore_errors=True)
     return report
