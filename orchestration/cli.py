@@ -199,14 +199,33 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_quarantine_report(args: argparse.Namespace) -> int:
-    from kyluat.quarantine_report import quarantine_report
+    from kyluat.quarantine_report import UnknownUnit, quarantine_report, write_unit_reports
 
-    lines = quarantine_report(Settings.from_env(warehouse_dir=args.warehouse), args.file,
-                              args.unit)
-    for line in lines:
-        print(line)
-    print(f"{sum(not line.startswith(' ') for line in lines)} open rejection(s)",
-          file=sys.stderr)
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    if args.out is None:
+        lines = quarantine_report(settings, args.file, args.unit)
+        for line in lines:
+            print(line)
+        print(f"{sum(not line.startswith(' ') for line in lines)} open rejection(s)",
+              file=sys.stderr)
+        return 0
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {args.out} is a file; give a folder to write the units' "
+                         "reports into")
+    if out.resolve().is_relative_to(settings.landing_dir.resolve()):
+        raise UsageError(f"--out {args.out} is inside the landing folder, where the reports "
+                         "would be read as submissions; give a folder outside it")
+    try:
+        written, unnamed = write_unit_reports(settings, out, args.file, args.unit)
+    except UnknownUnit:
+        raise UsageError(f"--unit {args.unit}: no such unit in the loaded unit tree; give a "
+                         "unit code as org_units lists it") from None
+    for unit, (path, count) in written.items():
+        print(f"{unit}: {count} open rejection(s) in {path}")
+    print(f"{len(written)} unit report(s) in {out} (readable by their owner only)"
+          + (f"; {unnamed} rejection(s) name no unit of the tree: "
+             "kyluat quarantine-report lists them" if unnamed else ""), file=sys.stderr)
     return 0
 
 
@@ -322,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--file", help="only files whose path contains this text")
     report.add_argument("--unit", help="only rows naming this unit code (what a submitting "
                                        "unit is sent back)")
+    report.add_argument("--out", metavar="DIR",
+                        help="write one file per submitting unit (--unit: that one) into DIR, "
+                             "readable by their owner only, instead of printing")
     report.set_defaults(func=_cmd_quarantine_report)
 
     static = commands.add_parser("report", parents=[verbose],

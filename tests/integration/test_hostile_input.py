@@ -15,6 +15,7 @@ from tests.conftest import write
 pytestmark = pytest.mark.integration
 
 NAME = "Hoàng Thị Planted Xuyến"
+OTHER_NAME = "Lê Văn Planted Khác"
 MD_HEADER = ("deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
              "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
              "is_committee_member,is_probationary,activity_ref,status,violation_date\n")
@@ -62,6 +63,10 @@ def test_a_name_in_a_date_column_reaches_no_published_file(sample_copy, capsys):
             "lack_of_responsibility,inspection,false,false,,in_force,\n")
     write(settings.landing_dir / "memberships" / "2023_shifted.csv",
           f"unit_code,as_of_date,members\nQNM,2023-12-31,{NAME}\n")
+    # another submitting unit's mistake: its report must not reach QNM, nor QNM's reach it
+    write(settings.landing_dir / "member_disciplines" / "2023_other_unit.csv", MD_HEADER
+          + f"QNM-D01,77-QĐ/TU,DV777000009,,party_committee,reprimand,{OTHER_NAME},QNM-D01,"
+            "lack_of_responsibility,inspection,false,false,,in_force,\n")
 
     assert kyluat_main(["run"]) == 0
     out = capsys.readouterr().out
@@ -76,10 +81,11 @@ def test_a_name_in_a_date_column_reaches_no_published_file(sample_copy, capsys):
             "using (file_id) where f.path like '%2023_shifted.csv'").fetchall() for c in cs)
     assert codes == ["not_a_date", "not_whole_number", "unknown_term", "unknown_unit"]
 
-    assert published_text_hits(settings.published_db, NAME) == []
     working = {settings.working_db, settings.working_db.with_name(settings.working_db.name
                                                                   + ".wal")}
-    assert set(file_hits(settings.warehouse_dir, NAME)) <= working
+    for needle in (NAME, OTHER_NAME):
+        assert published_text_hits(settings.published_db, needle) == []
+        assert set(file_hits(settings.warehouse_dir, needle)) <= working
     assert file_hits(Path(os.environ["KYLUAT_DAGSTER_STORAGE"]), NAME) == []
     assert (settings.warehouse_dir / "logs" / "last_run.log").is_file()
     assert any((settings.warehouse_dir / "quality").rglob("*.html"))
@@ -94,6 +100,43 @@ def test_a_name_in_a_date_column_reaches_no_published_file(sample_copy, capsys):
     report = capsys.readouterr().out
     assert [line.split(": ")[0] for line in report.splitlines() if not line.startswith(" ")
             ] == [f"member_disciplines/2023_shifted.csv:{row}" for row in (2, 3, 4)]
+
+    # one private file per submitting unit, each with its own rows only; the planted name in
+    # a unit column (row 4) names no unit of the tree, so no file is made for it
+    reports = settings.warehouse_dir.parent / "reports"
+    assert kyluat_main(["quarantine-report", "--out", str(reports), "--file", "2023_"]) == 0
+    printed = capsys.readouterr()
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "quarantine_QNM-D01.txt", "quarantine_QNM.txt"], printed
+    own = (reports / "quarantine_QNM.txt").read_text(encoding="utf-8")
+    other = (reports / "quarantine_QNM-D01.txt").read_text(encoding="utf-8")
+    assert [line.split(": ")[0] for line in own.splitlines()[3:] if not line.startswith(" ")
+            ] == [f"member_disciplines/2023_shifted.csv:{row}" for row in (2, 3, 4)] + [
+            "memberships/2023_shifted.csv:2"]
+    assert f"decision_date '{NAME}' is not a date" in own
+    assert OTHER_NAME not in own and "2023_other_unit" not in own and "DV777000009" not in own
+    assert [line.split(": ")[0] for line in other.splitlines()[3:] if not line.startswith(" ")
+            ] == ["member_disciplines/2023_other_unit.csv:2"]
+    assert f"decision_date '{OTHER_NAME}' is not a date" in other
+    assert NAME not in other and "2023_shifted" not in other and "501-QĐ" not in other
+    assert {oct(p.stat().st_mode & 0o777) for p in reports.iterdir()} == {"0o600"}
+    assert NAME not in printed.out + printed.err and OTHER_NAME not in printed.out
+    assert "QNM-D01: 1 open rejection(s) in" in printed.out
+
+    # --unit: that unit's file only, replacing the one before
+    assert kyluat_main(["quarantine-report", "--out", str(reports), "--unit", "QNM-D01"]) == 0
+    assert "QNM-D01: 1 open rejection(s)" in capsys.readouterr().out
+    assert (reports / "quarantine_QNM-D01.txt").read_text(encoding="utf-8").splitlines()[3:] \
+        == other.splitlines()[3:]
+    for bad, says in ((["--unit", "NOPE"], "no such unit in the loaded unit tree"),
+                      (["--out", str(settings.landing_dir / "reports")],
+                       "inside the landing folder")):
+        argv = ["quarantine-report", "--out", str(reports), *bad]
+        assert kyluat_main(argv) == 2
+        assert says in capsys.readouterr().err
+    assert not (settings.landing_dir / "reports").exists()
+    assert {p for p in reports.iterdir()} == {reports / "quarantine_QNM.txt",
+                                              reports / "quarantine_QNM-D01.txt"}
 
 
 COMPARED_AUDIT = ("audit.file_registry", "audit.quarantine")
