@@ -45,13 +45,44 @@ yearly as (
             as corruption_cases
     from decisions
     group by all
+),
+
+-- as_of: the unit as it was at the end of the year (a unit closed during the year: as it
+-- was last); current: as it is today. One branch per structure, so that each joins on
+-- equality (a join condition on the structure made DuckDB loop over every pair of rows).
+named as (
+    select
+        yearly.*,
+        units.unit_name,
+        units.level
+    from yearly
+    left join {{ ref('stg_org_units') }} as units
+        on
+            yearly.unit_code = units.unit_code
+            and units.valid_from <= make_date(yearly.decision_year, 12, 31)
+            and units.valid_to > make_date(yearly.decision_year, 1, 1)
+    where yearly.structure = 'as_of'
+    qualify
+        row_number() over (
+            partition by yearly.unit_code, yearly.decision_year
+            order by units.valid_from desc nulls last
+        ) = 1
+    union all by name
+    select
+        yearly.*,
+        today.current_unit_name as unit_name,
+        today.current_level as level
+    from yearly
+    left join {{ ref('int_org_unit_current_map') }} as today
+        on yearly.unit_code = today.unit_code
+    where yearly.structure = 'current'
 )
 
 select
     yearly.structure,
     yearly.unit_code,
-    coalesce(today.current_unit_name, units.unit_name) as unit_name,
-    coalesce(today.current_level, units.level) as level,
+    yearly.unit_name,
+    yearly.level,
     yearly.decision_year,
     yearly.members_disciplined,
     yearly.distinct_members_disciplined,
@@ -77,7 +108,7 @@ select
         (yearly.members_disciplined - previous.members_disciplined)
         / nullif(previous.members_disciplined, 0), 4
     ) as yoy_change_share
-from yearly
+from named as yearly
 left join yearly as previous
     on
         yearly.structure = previous.structure
@@ -98,18 +129,4 @@ left join (
         yearly.structure = denominators.structure
         and yearly.unit_code = denominators.unit_code
         and yearly.decision_year = denominators.year
--- as_of: the unit as it was at the end of the year (a unit closed during the year: as it
--- was last); current: as it is today
-left join {{ ref('stg_org_units') }} as units
-    on
-        yearly.structure = 'as_of'
-        and yearly.unit_code = units.unit_code
-        and units.valid_from <= make_date(yearly.decision_year, 12, 31)
-        and units.valid_to > make_date(yearly.decision_year, 1, 1)
-left join {{ ref('int_org_unit_current_map') }} as today
-    on yearly.structure = 'current' and yearly.unit_code = today.unit_code
 where {{ in_rebuild_years('yearly.decision_year', offsets=[0, 1]) }}
-qualify row_number() over (
-    partition by yearly.structure, yearly.unit_code, yearly.decision_year
-    order by units.valid_from desc nulls last
-) = 1
