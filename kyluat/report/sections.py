@@ -441,18 +441,26 @@ def _explain(row, lang: str) -> str:
 
 # The unit that submitted a file: the top-most unit its accepted rows name (a province's file
 # carries its districts' decisions too); reference files name none.
-FILE_UNITS = """
-    with named as (
-        select source_file_id as file_id, deciding_unit_code as unit_code
-        from marts.fct_member_discipline_history
-        union select source_file_id, deciding_unit_code from marts.fct_org_discipline_history
-        union select source_file_id, conducting_unit_code from marts.fct_activity
-    ), depth as (
-        select unit_code, min(level_depth) as depth from marts.dim_org_unit group by all
-    )
-    select n.file_id, first(n.unit_code order by d.depth nulls last, n.unit_code) as unit_code
-    from named n left join depth d using (unit_code)
-    group by n.file_id"""
+def file_units(con) -> str:
+    """A temporary table of each file's submitting unit (the highest unit its rows name),
+    built once per connection: every page's data-quality section reads it, and it scans the
+    row-level facts."""
+    con.execute("""
+        create temp table if not exists report_file_units as
+        with named as (
+            select distinct source_file_id as file_id, deciding_unit_code as unit_code
+            from marts.fct_member_discipline_history
+            union all
+            select distinct source_file_id, deciding_unit_code from marts.fct_org_discipline_history
+            union all
+            select distinct source_file_id, conducting_unit_code from marts.fct_activity
+        ), depth as (
+            select unit_code, min(level_depth) as depth from marts.dim_org_unit group by all
+        )
+        select n.file_id, first(n.unit_code order by d.depth nulls last, n.unit_code) as unit_code
+        from named n left join depth d using (unit_code)
+        group by n.file_id""")
+    return "temp.report_file_units"
 
 
 def _in_scope(scope: Scope) -> str:
@@ -462,12 +470,12 @@ def _in_scope(scope: Scope) -> str:
 
 def data_quality(con, scope: Scope, source: Source, lang: str, stale) -> Section:
     figures = []
+    units = file_units(con)
     files = _frame(con, f"""
-        with file_units as ({FILE_UNITS})
         select coalesce(u.unit_code, '(' || r.kind || ')') as unit,
                strftime(r.registered_at, '%Y-%m') as cycle, count(*) as files,
                sum(r.accepted_count) as rows_loaded, sum(r.rejected_count) as rows_rejected
-        from audit.file_registry r left join file_units u using (file_id)
+        from audit.file_registry r left join {units} u using (file_id)
         where {_in_scope(scope)} or (u.unit_code is null and $1 = '{NATION}')
         group by all order by unit, cycle""", [scope.code])
     table_name = "audit.file_registry"
@@ -490,12 +498,11 @@ def data_quality(con, scope: Scope, source: Source, lang: str, stale) -> Section
                                text("files", lang), text("rows", lang),
                                text("c_quarantine", lang)], rows))
     quarantined = _frame(con, f"""
-        with file_units as ({FILE_UNITS})
         select u.unit_code as unit, q.kind, array_to_string(q.rule_codes, ', ') as rule,
                array_to_string(q.column_names, ', ') as columns, count(*) as rows,
                strftime(min(q.quarantined_at), '%Y-%m') as first_cycle,
                strftime(max(q.quarantined_at), '%Y-%m') as last_cycle
-        from audit.quarantine q left join file_units u using (file_id)
+        from audit.quarantine q left join {units} u using (file_id)
         where q.resolved_at is null and ({_in_scope(scope)}
               or (u.unit_code is null and $1 = '{NATION}'))
         group by all order by rows desc, unit, rule""", [scope.code])
