@@ -150,6 +150,7 @@ def kill_trial(base: Path, root: Path, point: KillPoint, previous: dict,
     process = kyluat_run(root, verbose=True)
     lines: list[str] = []
     started, killed = threading.Event(), threading.Event()
+    reached = [False]  # the kill point was reached (not only the end of the run)
     pattern = re.compile(point.line) if point.line else None
     staging = root / "warehouse"
 
@@ -165,12 +166,11 @@ def kill_trial(base: Path, root: Path, point: KillPoint, previous: dict,
             stage = stage_reached([line]) or stage
             if stage != point.stage or started.is_set():
                 continue
-            if pattern is None:
-                started.set()
-            elif pattern.search(line):
-                started.set()
-                if point.stage != "publish":
+            if pattern is None or pattern.search(line):
+                reached[0] = True
+                if pattern is not None and point.stage != "publish":
                     kill()  # from here, as the line is read: no wait for another thread
+                started.set()
         started.set()  # the run ended
 
     reader = threading.Thread(target=follow, daemon=True)
@@ -178,13 +178,14 @@ def kill_trial(base: Path, root: Path, point: KillPoint, previous: dict,
     try:
         if not started.wait(RUN_TIMEOUT):
             raise TimeoutError(f"no {point.stage} step within {RUN_TIMEOUT} s")
-        if pattern is None:
+        if reached[0] and pattern is None:
             time.sleep(point.delay)
-        elif point.stage == "publish":
+            kill()
+        elif reached[0] and point.stage == "publish":
             # until the new file is being built (its temporary file exists), or the run ended
             while process.poll() is None and not any(staging.glob(".analytics.duckdb.*.tmp")):
                 time.sleep(0.001)
-        kill()
+            kill()
     finally:
         process.wait(timeout=RUN_TIMEOUT)
         reader.join(timeout=60)
