@@ -197,7 +197,10 @@ def _utf8_copy(path: Path) -> Path | None:
         text = text if text is not None else path.read_bytes().decode("cp1258")
     except UnicodeDecodeError as exc:
         raise FileRejected("not_utf8") from exc
-    if any(ch < " " and ch not in "\t\r\n" for ch in text[:_CHUNK]):
+    # In the header only, as for a UTF-8 file (_read_header): UTF-16 puts a NUL beside every
+    # ASCII character, the header's too; a stray control byte in a row is that row's fault.
+    header = text[:_CHUNK].split("\n", 1)[0].split("\r", 1)[0]
+    if any(ch < " " and ch != "\t" for ch in header):
         raise FileRejected("looks_utf16")
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", newline="",
                                      delete=False) as handle:

@@ -36,6 +36,8 @@ ROW_RULES = {
                           "is_committee_member is not true",
     "duplicate_key": "duplicate of an earlier row of the file (same business key)",
     "cell_too_long": "{column} is longer than the longest value a cell may hold",
+    "damaged_value": "{column} holds a NUL byte or an unreadable character (the file is "
+                     "damaged there)",
     # rows a reader could not split into the header's columns
     "too_few_fields": "the row has fewer fields than the header",
     "too_many_fields": "the row has more fields than the header",

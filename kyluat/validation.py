@@ -88,8 +88,13 @@ def _parse_date(v: str) -> str:
 _PER_VALUE = {T.DATE, T.BOOL, T.COUNT, T.YEAR, T.NUMBER, T.CODE, T.VOCAB, T.VOCAB_LIST}
 
 
+# A NUL byte in a value would cut the value short at normalisation (nfc_normalize stops at it):
+# it becomes U+FFFD, the mark of a damaged character, and the row is rejected (damaged_value).
+DAMAGED = "\ufffd"
+
+
 def _normalized(v: str) -> str:
-    return f"nullif(trim(nfc_normalize({v}::varchar)), '')"
+    return f"nullif(trim(nfc_normalize(replace({v}::varchar, chr(0), '{DAMAGED}'))), '')"
 
 
 class _Builder:
@@ -139,6 +144,9 @@ class _Builder:
                    _msg(label, _q("is "), f"length({v})::varchar",
                         _q(f" characters long; a cell holds at most {max_cell_chars()}")),
                    "cell_too_long", c.name)
+        self.error(f"contains({v}, '{DAMAGED}')",
+                   _q(f"{c.name} holds a NUL byte or an unreadable character: the file is "
+                      "damaged there; send the row again"), "damaged_value", c.name)
         if c.type in (T.TEXT, T.UNIT, T.UNIT_LIST, T.CODE):
             self.error(f"regexp_matches({v}, '^[=+\\-@]')",
                        _msg(label, _shown(v), _q(" looks like a spreadsheet formula; "
@@ -166,6 +174,8 @@ class _Builder:
             else f"case when {v} is not null then {digest} end")
         self.member_key_exprs[c.name + "_is_formula"] = (
             f"coalesce(regexp_matches({v}, '^[=+\\-@]'), false)")
+        self.member_key_exprs[c.name + "_is_damaged"] = (
+            f"coalesce(contains({v}, '{DAMAGED}'), false)")
         key = f"n.{c.stored_name}"
         self.value(c.stored_name, key)
         if c.required:
@@ -174,6 +184,9 @@ class _Builder:
         self.error(f"n.{c.name}_is_formula",
                    _q(f"{c.name} looks like a spreadsheet formula; remove the leading character"),
                    "formula", c.name)
+        self.error(f"n.{c.name}_is_damaged",
+                   _q(f"{c.name} holds a NUL byte or an unreadable character: the file is "
+                      "damaged there; send the row again"), "damaged_value", c.name)
 
     def _code(self, c, v, label):
         self.value(c.name, f"upper({v})")
@@ -433,10 +446,10 @@ class _Builder:
         raw_json = ", ".join(f"{_q(s)}, t._v_{s}" for s in stored)
         keys = [c.stored_name for c in kind.key_columns]
         key_names = ", ".join(c.name for c in kind.key_columns)  # as the clerk wrote them
-        # A member id that looks like a formula cannot be checked again later: only its key
-        # is kept, so such a row must never be released by a later run.
-        unfixable = " or ".join(f"n.{c.name}_is_formula" for c in kind.columns
-                                if c.type is T.MEMBER_ID) or "false"
+        # A member id that looks like a formula or is damaged cannot be checked again later:
+        # only its key is kept, so such a row must never be released by a later run.
+        unfixable = " or ".join(f"n.{c.name}_is_formula or n.{c.name}_is_damaged"
+                                for c in kind.columns if c.type is T.MEMBER_ID) or "false"
         identity = keys + ([kind.vintage_column] if kind.vintage_column else [])
         key_exprs, key_joins = self._keys()
         # Duplicates by aggregate and join, not a window: a window sorts every column of

@@ -236,6 +236,17 @@ CASES: dict[str, Case] = {
         ("memberships/nul_in_header.csv",),
         (("memberships/nul_in_header.csv", "memberships", "rejected", 0, 0, 0),),
         ((None, "it looks like UTF-16 or a binary file"),)),
+    # a NUL byte in a value would cut it short: the row is rejected, the others load (in a
+    # UTF-8 file, and in a Windows-1258 one, where it is no sign of UTF-16 either)
+    "nul_byte_in_a_row": Case(
+        (f"{MD}/nul_in_row.csv",),
+        ((f"{MD}/nul_in_row.csv", MD, "partially_loaded", 3, 1, 2),),
+        ((2, "member_id holds a NUL byte or an unreadable character"),
+         (3, "decision_date holds a NUL byte or an unreadable character"))),
+    "nul_byte_in_a_windows_1258_row": Case(
+        ("org_units/cp1258_nul_in_row.csv",),
+        (("org_units/cp1258_nul_in_row.csv", "org_units", "partially_loaded", 2, 1, 1),),
+        ((2, "name holds a NUL byte or an unreadable character"),)),
     "utf16_without_byte_order_mark": Case(
         ("memberships/utf16_without_bom.csv",),
         (("memberships/utf16_without_bom.csv", "memberships", "rejected", 0, 0, 0),),
