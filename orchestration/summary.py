@@ -53,6 +53,9 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
                   f"{'-' if row[2] is None else row[2]:>6}  {row[3]}")
     finally:
         con.close()
+    for what, name in (("report", "index.html"), ("quality checks", "quality.html")):
+        if (settings.report_dir / name).exists():
+            print(f"{what}: {settings.report_dir / name}")
 
 
 def print_files_of_run(settings: Settings, run_id: str) -> None:

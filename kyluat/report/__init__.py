@@ -19,12 +19,14 @@ import duckdb
 from kyluat.freshness import stale_kinds
 from kyluat.report.labels import LANGUAGES, text
 from kyluat.report.page import render_page, vega_bundle
+from kyluat.report.quality import quality_sections
 from kyluat.report.sections import (
     NATION,
     SECTIONS,
     Scope,
     Source,
     data_quality,
+    forget_frames,
     province_overview,
 )
 
@@ -45,6 +47,10 @@ class ReportResult:
     @property
     def index(self) -> Path:
         return self.out_dir / page_name(NATION, "vi")
+
+    @property
+    def quality_page(self) -> Path:
+        return self.out_dir / page_name("quality", "vi")
 
 
 def page_name(scope_code: str, lang: str) -> str:
@@ -123,7 +129,13 @@ def build_report(published_db: Path, out_dir: Path, province: str | None = None,
                 path = out_dir / page_name(scope.code, lang)
                 path.write_text(html, encoding="utf-8")
                 result.pages.append(path)
+        if province is None:
+            for lang in LANGUAGES:
+                path = out_dir / page_name("quality", lang)
+                path.write_text(_quality_page(con, source, lang, bundle), encoding="utf-8")
+                result.pages.append(path)
     finally:
+        forget_frames()
         con.close()
     if province is None:
         stamp.write_text(json.dumps({"sha256": sha, "run_id": source.run_id}))
@@ -131,11 +143,22 @@ def build_report(published_db: Path, out_dir: Path, province: str | None = None,
     return result
 
 
+def _quality_page(con, source: Source, lang: str, bundle: str) -> str:
+    other = "en" if lang == "vi" else "vi"
+    links = [(text("other_language", lang), page_name("quality", other)),
+             (text("report_title", lang), page_name(NATION, lang))]
+    subtitle = [f"{text('source', lang)}: {source.file_name} (sha256 {source.sha256[:12]}), "
+                f"{text('run', lang)} {source.run_id}"]
+    return render_page(text("q_title", lang), subtitle, links,
+                       quality_sections(con, source, lang), lang, bundle)
+
+
 def _page(con, scope: Scope, source: Source, lang: str, every_province: list[Scope],
           stale, bundle: str, out_dir: Path) -> str:
     other = "en" if lang == "vi" else "vi"
     name = text("nation", lang) if scope.code == NATION else f"{scope.name} ({scope.code})"
-    links = [(text("other_language", lang), page_name(scope.code, other))]
+    links = [(text("other_language", lang), page_name(scope.code, other)),
+             (text("quality_page", lang), page_name("quality", lang))]
     if scope.code != NATION:
         links.append((text("nation", lang), page_name(NATION, lang)))
     links += [(p.code, page_name(p.code, lang)) for p in every_province

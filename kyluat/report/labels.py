@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 LANGUAGES = ("vi", "en")
 BABEL_LOCALES = {"vi": "vi_VN", "en": "en_US"}
@@ -144,6 +147,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "cycle_days": ("Chu kỳ (ngày)", "Cycle (days)"),
     "never": ("chưa nhận", "never received"),
     "unknown_unit": ("(cả tệp bị từ chối)", "(whole file rejected)"),
+    # the data-quality page
+    "q_title": ("Kết quả kiểm tra chất lượng dữ liệu", "Data quality check results"),
+    "q_checks": ("Các phép kiểm tra chặn công bố", "Checks that block publication"),
+    "q_chart": ("Kết quả kiểm tra theo tầng dữ liệu", "Check results by layer"),
+    "q_summary": ("{passed} trên {total} phép kiểm tra đạt (kết quả gần nhất của mỗi phép).",
+                  "{passed} of {total} checks passed (the latest result of each)."),
+    "q_every": ("Từng phép kiểm tra", "Every check"),
+    "q_none": ("Chưa có kết quả kiểm tra nào.", "No check result yet."),
+    "q_unit": ("phép kiểm tra", "checks"),
+    "q_layer": ("Tầng", "Layer"),
+    "q_kind": ("Loại", "Kind"),
+    "q_dbt": ("Kiểm thử dbt", "dbt test"),
+    "q_ge": ("Bộ kỳ vọng Great Expectations", "Great Expectations suite"),
+    "q_passed": ("Đạt", "Passed"),
+    "q_failed": ("Không đạt", "Failed"),
+    "q_check": ("Phép kiểm tra", "Check"),
+    "q_asset": ("Bảng", "Asset"),
+    "q_blocking": ("Chặn công bố", "Blocking"),
+    "q_yes": ("có", "yes"),
+    "q_no": ("không", "no"),
+    "q_details": ("Chi tiết", "Details"),
+    "q_evaluated": ("Thời điểm kiểm tra", "Evaluated"),
+    "quality_page": ("Kết quả kiểm tra chất lượng", "Data quality checks"),
 }
 
 
@@ -157,5 +183,14 @@ def number(value, lang: str, decimals: int = 0) -> str:
     """A count or rate as it is written in `lang`: 1.234,5 in Vietnamese, 1,234.5 in English."""
     if value is None or pd.isna(value):
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=BABEL_LOCALES[lang])
+    return _pattern(decimals).apply(value, _locale(lang))
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(BABEL_LOCALES[lang])
+
+
+@functools.cache
+def _pattern(decimals: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))

@@ -40,10 +40,14 @@ table { border-collapse: collapse; font-size: 12px; width: 100%; }
 caption { text-align: left; font-weight: 600; padding: 0 0 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 6px; text-align: left;
          vertical-align: top; }
+.figure-table .table { max-height: none; }
+.figure-table td { overflow-wrap: anywhere; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 thead th { position: sticky; top: 0; background: #f0f0f3; }
 tr.status-mismatch td { background: #fde2e1; }
 tr.status-not_computable td { background: #fff4cc; }
+tr.check-failed td { background: #fde2e1; }
+tr.check-passed td:nth-child(5) { color: #2e7d32; font-weight: 600; }
 .legend-status span { display: inline-block; padding: 1px 6px; margin-right: 8px; }
 .status-mismatch-key { background: #fde2e1; }
 .status-not_computable-key { background: #fff4cc; }

@@ -7,6 +7,7 @@ the tree valid on the date of each record.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -65,9 +66,18 @@ class Scope:
     name: str
 
 
+# Both languages draw the same figures: each query runs once per build (forget_frames after).
+_FRAMES: dict[tuple, pd.DataFrame] = {}
+
+
+def forget_frames() -> None:
+    _FRAMES.clear()
+
+
 def _labels(con: duckdb.DuckDBPyConnection, dim: str, lang: str) -> dict[str, str]:
     column = "label_vi" if lang == "vi" else "label_en"
-    return dict(con.execute(f"select code, {column} from marts.{dim}").fetchall())
+    frame = _frame(con, f"select code, {column} as label from marts.{dim}", [])
+    return dict(zip(frame["code"], frame["label"], strict=True))
 
 
 def _period(years, lang: str) -> str:
@@ -84,8 +94,17 @@ def _titled(chart, title: str, unit: str, period: str, source: str, lang: str):
         anchor="start", fontSize=14, subtitleFontSize=10, subtitleColor="#555"))
 
 
+def _values(frame: pd.DataFrame) -> alt.Data:
+    """A chart's rows, inline: pandas writes them (NaN as null) faster than Altair checks a
+    frame, and every encoding of the report names its type."""
+    return alt.Data(values=json.loads(frame.to_json(orient="records", date_format="iso")))
+
+
 def _frame(con, sql: str, params: list) -> pd.DataFrame:
-    return con.execute(sql, params).df()
+    key = (id(con), sql, tuple(params))
+    if key not in _FRAMES:
+        _FRAMES[key] = con.execute(sql, params).df()
+    return _FRAMES[key].copy()
 
 
 UNDER_SCOPE = """
@@ -113,7 +132,7 @@ def discipline_by_year(con, scope: Scope, source: Source, lang: str) -> Section:
         by_level["level_label"] = by_level["level"].map(levels).fillna(by_level["level"])
         level_order = [levels[c] for c in levels if c in set(by_level["level"])]
         period = _period(by_level["year"], lang)
-        chart = alt.Chart(by_level).mark_bar().encode(
+        chart = alt.Chart(_values(by_level)).mark_bar().encode(
             x=alt.X("year:O", title=text("year", lang), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("sum(members):Q", title=text("members_disciplined", lang)),
             color=alt.Color("level_label:N", title=text("level", lang), sort=level_order),
@@ -164,7 +183,7 @@ def _structures(con, scope: Scope, source: Source, lang: str) -> list[Figure]:
     unit = text("unit_people", lang)
     period = _period(frame["year"], lang)
     table_name = "marts.mart_discipline_unit_year"
-    chart = alt.Chart(frame).mark_bar().encode(
+    chart = alt.Chart(_values(frame)).mark_bar().encode(
         x=alt.X("year:O", title=text("year", lang), axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("structure_label:N", sort=order),
         y=alt.Y("members_disciplined:Q", title=text("members_disciplined", lang)),
@@ -209,10 +228,11 @@ def breakdowns(con, scope: Scope, source: Source, lang: str) -> Section:
             y=alt.Y("label:N", title=None, sort="-x"),
             x=alt.X("members:Q", title=text("members_disciplined", lang)),
             color=alt.Color("dimension_label:N", legend=None))
-        chart = alt.layer(bars, data=frame).properties(width=CHART_WIDTH - 120, height=90) \
-            .facet(row=alt.Row("dimension_label:N", title=None,
-                               header=alt.Header(labelAngle=0, labelAlign="left",
-                                                 labelOrient="top", labelFontWeight="bold"))) \
+        header = alt.Header(labelAngle=0, labelAlign="left", labelOrient="top",
+                            labelFontWeight="bold")
+        chart = alt.layer(bars, data=_values(frame)) \
+            .properties(width=CHART_WIDTH - 120, height=90) \
+            .facet(row=alt.Row("dimension_label:N", title=None, header=header)) \
             .resolve_scale(y="independent")
         chart = _titled(chart, text("c_breakdown", lang), unit, period,
                         source.describe(lang, table_name), lang)
@@ -239,7 +259,7 @@ def violation_categories(con, scope: Scope, source: Source, lang: str) -> Sectio
         unit = text("unit_people", lang)
         period = _period([*frame["first_year"], *frame["last_year"]], lang)
         table_name = "marts.mart_discipline_by_violation_category"
-        chart = alt.Chart(frame).mark_bar(color="#8c2d04").encode(
+        chart = alt.Chart(_values(frame)).mark_bar(color="#8c2d04").encode(
             y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
             x=alt.X("members:Q", title=text("members_disciplined", lang)),
         ).properties(width=CHART_WIDTH - 140, height=alt.Step(16))
@@ -273,7 +293,7 @@ def funnel(con, scope: Scope, source: Source, lang: str) -> Section:
         unit = text("unit_people", lang)
         period = _period(frame["year"], lang)
         table_name = "marts.mart_inspection_funnel"
-        chart = alt.Chart(long).mark_bar().encode(
+        chart = alt.Chart(_values(long)).mark_bar().encode(
             x=alt.X("year:O", title=text("year", lang), axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("stage_label:N", sort=order),
             y=alt.Y("members:Q", title=text("unit_people", lang)),
@@ -304,7 +324,7 @@ def terms(con, scope: Scope, source: Source, lang: str) -> Section:
         unit = text("unit_people", lang)
         period = f"{text('term', lang)}: {', '.join(TERMS_SIDE_BY_SIDE)}"
         table_name = "marts.mart_discipline_by_term"
-        chart = alt.Chart(frame).mark_bar().encode(
+        chart = alt.Chart(_values(frame)).mark_bar().encode(
             x=alt.X("term_code:N", title=text("term", lang), sort=list(TERMS_SIDE_BY_SIDE)),
             xOffset="authority_label:N",
             y=alt.Y("members_disciplined:Q", title=text("members_disciplined", lang)),
@@ -341,7 +361,7 @@ def governance(con, scope: Scope, source: Source, lang: str) -> Section:
         table_name = "marts.mart_governance_discipline"
         period = _period(frame["year"], lang)
         unit = f"{text('unit_rank', lang)}; {text('unit_per_1000', lang)}"
-        rank_chart = alt.Chart(ranks).mark_bar().encode(
+        rank_chart = alt.Chart(_values(ranks)).mark_bar().encode(
             x=alt.X("indicator:N", title=text("indicator", lang),
                     sort=list(GOVERNANCE_INDICES.values())),
             xOffset="year:N",
@@ -349,7 +369,7 @@ def governance(con, scope: Scope, source: Source, lang: str) -> Section:
             color=alt.Color("year:N", title=text("year", lang),
                             legend=alt.Legend(orient="bottom")),
         ).properties(width=200, height=200, title=text("unit_rank", lang))
-        rate_chart = alt.Chart(rates).mark_bar(color="#8c2d04").encode(
+        rate_chart = alt.Chart(_values(rates)).mark_bar(color="#8c2d04").encode(
             x=alt.X("year:N", title=text("year", lang), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("members_disciplined_per_1000:Q", title=text("per_1000", lang)),
         ).properties(width=120, height=200, title=text("per_1000", lang))
@@ -394,7 +414,7 @@ def reconciliation(con, scope: Scope, source: Source, lang: str) -> Section:
                       value_name="value").dropna(subset=["value"])
     bars["which_label"] = bars["which"].map(lambda w: text(w, lang))
     bars["status_label"] = bars["status"].map(lambda s: text(s, lang))
-    base = alt.Chart(bars).encode(
+    base = alt.Chart(_values(bars)).encode(
         y=alt.Y("figure:N", title=text("figure", lang)),
         yOffset="which_label:N",
         x=alt.X("value:Q", title=unit),
@@ -483,7 +503,7 @@ def data_quality(con, scope: Scope, source: Source, lang: str, stale) -> Section
         period = f"{text('cycle', lang)}: {files['cycle'].min()}" + (
             f"–{files['cycle'].max()}" if files["cycle"].max() != files["cycle"].min() else "")
         unit = text("unit_files", lang)
-        chart = alt.Chart(files).mark_bar().encode(
+        chart = alt.Chart(_values(files)).mark_bar().encode(
             y=alt.Y("unit:N", title=text("submitting_unit", lang)),
             x=alt.X("files:Q", title=text("files", lang), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("cycle:N", title=text("cycle", lang),
@@ -514,7 +534,7 @@ def data_quality(con, scope: Scope, source: Source, lang: str, stale) -> Section
         unit = text("unit_rows", lang)
         period = f"{text('cycle', lang)}: {quarantined['first_cycle'].min()}"
         table_name_q = "audit.quarantine"
-        chart = alt.Chart(quarantined).mark_bar().encode(
+        chart = alt.Chart(_values(quarantined)).mark_bar().encode(
             y=alt.Y("unit:N", title=text("submitting_unit", lang)),
             x=alt.X("sum(rows):Q", title=text("rows", lang)),
             color=alt.Color("rule:N", title=text("rule", lang),
@@ -554,7 +574,7 @@ def province_overview(con, scope: Scope, source: Source, lang: str) -> Section:
         unit = text("unit_people", lang)
         period = _period(frame["year"], lang)
         table_name = "marts.mart_discipline_unit_year"
-        chart = alt.Chart(frame).mark_line(point=True).encode(
+        chart = alt.Chart(_values(frame)).mark_line(point=True).encode(
             x=alt.X("year:O", title=text("year", lang), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("members_disciplined:Q", title=text("members_disciplined", lang)),
             color=alt.Color("province:N", title=text("province", lang),

@@ -9,6 +9,7 @@ import re
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from kyluat.config import REPO_ROOT
@@ -37,7 +38,8 @@ def test_report_opens_offline_with_every_chart_drawn(sample_copy, tmp_path, caps
                  "--out", str(out)]) == 0
     build_seconds = time.perf_counter() - started
     printed = capsys.readouterr().out.split()
-    assert printed == [str(out / "index.html"), str(out / "index.en.html")]
+    assert printed == [str(out / name) for name in ("index.html", "index.en.html",
+                                                    "quality.html", "quality.en.html")]
     print(f"report built in {build_seconds:.2f} s")
 
     with open_page(out / "index.html") as visit:
@@ -65,6 +67,33 @@ def test_report_opens_offline_with_every_chart_drawn(sample_copy, tmp_path, caps
         assert row[4:7] == [str(value), str(value), "Khớp"], row  # match, in Vietnamese
     # A superseded district report disagreed with the records and says by how much.
     assert any(cells[6] == "Lệch" and "chênh" in cells[7] for cells in reconciliation)
+
+
+def test_quality_page_opens_offline_styled_with_every_check(sample_copy):
+    """The data-quality page the publication wrote: its styles apply and every check's latest
+    result is shown, without a network request (Great Expectations' own Data Docs fetch
+    theirs from the internet and show a blank page offline)."""
+    with duckdb.connect(str(sample_copy.published_db), read_only=True) as con:
+        checks = {(name, asset) for name, asset in con.execute(
+            "select distinct check_name, asset from audit.check_results").fetchall()}
+    assert len(checks) > 60  # dbt tests and suites of the whole sample run
+    with open_page(sample_copy.report_dir / "quality.html") as visit:
+        page = visit.page
+        page.wait_for_function("document.body.dataset.charts", timeout=60_000)
+        assert page.evaluate("document.body.dataset.charts") == "rendered", visit.console_errors
+        assert page.evaluate("getComputedStyle(document.querySelector('header'))"
+                             ".backgroundColor") == "rgb(122, 16, 16)"
+        assert page.evaluate("getComputedStyle(document.querySelector('table'))"
+                             ".borderCollapse") == "collapse"
+        assert page.evaluate("document.querySelectorAll("
+                             "'figure.chart svg .role-mark > *').length") > 0
+        rows = page.evaluate("""[...document.querySelectorAll(
+            '#every-check tbody tr')].map(tr => [...tr.cells].map(td => td.innerText))""")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "quality.png"), full_page=True)
+        assert visit.console_errors == [] and visit.network_requests == []
+    assert {(r[0], r[1]) for r in rows} == checks and len(rows) == len(checks)
+    assert {r[4] for r in rows} == {"Đạt"}  # every check passed on the sample
 
 
 def test_province_pages_write_numbers_for_their_language(sample_copy, tmp_path):
@@ -95,7 +124,8 @@ def test_publication_drew_the_report_and_a_rerun_skips_it(sample_copy):
     report = sample_copy.report_dir
     stamp = json.loads((report / STAMP_NAME).read_text())
     assert stamp["sha256"] == file_sha256(sample_copy.published_db)
-    assert (report / "index.html").exists() and (report / "index.en.html").exists()
+    for name in ("index.html", "index.en.html", "quality.html", "quality.en.html"):
+        assert (report / name).exists(), name
     before = (report / "index.html").stat().st_mtime_ns
     result = build_report(sample_copy.published_db, report, skip_if_current=True)
     assert result.skipped and result.pages == []
