@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -89,12 +90,31 @@ def _write_index(path: Path, index: dict[str, list]) -> None:
     os.replace(aside, path)
 
 
-def _published_is_readable(published_db: Path) -> bool:
+def published_problem(published_db: Path) -> str | None:
+    """Why the published file cannot be read (not a DuckDB file, truncated, damaged), or None
+    when it reads or does not exist: it is opened and each of its marts counted."""
+    if not published_db.exists():
+        return None
     try:
-        duckdb.connect(str(published_db), read_only=True).close()
-    except duckdb.Error:
-        return False
-    return True
+        con = duckdb.connect(str(published_db), read_only=True)
+        try:
+            for (name,) in con.execute("select table_name from duckdb_tables() "
+                                       "where schema_name = 'marts'").fetchall():
+                con.execute(f'select count(*) from marts."{name}"').fetchone()
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+def set_aside_unreadable(published_db: Path) -> Path:
+    """Move an unreadable published file out of the way, kept for inspection; the run then
+    publishes a new one from the working warehouse."""
+    aside = published_db.with_name(
+        f"{published_db.name}.unreadable-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+    os.replace(published_db, aside)
+    return aside
 
 
 def what_changed(settings: Settings, requested: str | None = None) -> Changes:
@@ -135,6 +155,6 @@ def what_changed(settings: Settings, requested: str | None = None) -> Changes:
         changes.project_changed = last[1] != project_fingerprint()
     finally:
         con.close()
-    changes.published_missing = not (settings.published_db.exists()
-                                     and _published_is_readable(settings.published_db))
+    changes.published_missing = not settings.published_db.exists() or published_problem(
+        settings.published_db) is not None
     return changes

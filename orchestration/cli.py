@@ -9,9 +9,12 @@ import sys
 import tempfile
 import time
 import traceback
-from contextlib import redirect_stdout
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 
@@ -38,7 +41,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
               "nothing was started. Run again when that run has ended (KYLUAT_LOCK_TIMEOUT "
               "says how long to wait).", file=sys.stderr)
         return 1
-    options = {"settings": settings, "years": args.years, "full_refresh": args.full_refresh}
     requested = ("a full refresh" if args.full_refresh else
                  f"a backfill of {args.years[0]}:{args.years[1]}" if args.years else None)
     try:
@@ -55,20 +57,91 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
     if not changes.any:
         return _nothing_to_do(settings)
-    from orchestration.pipeline import run_pipeline
-    from orchestration.summary import print_run_summary
-
-    if args.verbose:
-        outcome = run_pipeline(log_level="INFO", **options)
-    else:
-        # dbt's own progress lines go to a log file; the summary below says what matters.
-        log_path = settings.warehouse_dir / "logs" / "last_run.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("w", encoding="utf-8") as log_file, redirect_stdout(log_file):
-            outcome = run_pipeline(log_level="WARNING", **options)
-        print(f"run log: {log_path}")
-    print_run_summary(outcome, settings)
+    outcome = report_run(settings, args.years, args.full_refresh, args.verbose,
+                         changes.describe())
     return 0 if outcome.success else 1
+
+
+def report_run(settings: Settings, years: tuple[int, int] | None = None,
+               full_refresh: bool = False, verbose: bool = False, work: str = "",
+               out: TextIO | None = None):
+    """Run the job with its progress lines on `out` (standard output), every line and
+    Dagster's and dbt's messages in a new log under <warehouse>/logs/runs/, then the summary
+    of the run and the log's path. Without `verbose`, dbt's and Dagster's own output goes to
+    the log only."""
+    from orchestration.progress import RunProgress
+    from orchestration.run_logs import PlainText, new_run_log
+
+    out = out or sys.stdout
+    run_id = str(uuid.uuid4())
+    log_path = new_run_log(settings.warehouse_dir, run_id)
+    with log_path.open("w", encoding="utf-8") as log, RunProgress(out, log) as progress, \
+            _logging_into(log):
+        progress.line(f"kyluat run {run_id}: {work or 'work asked for'}")
+        # the imports take seconds: the progress heartbeat goes on meanwhile
+        from orchestration.pipeline import run_pipeline
+        from orchestration.summary import print_run_summary
+
+        options = {"settings": settings, "years": years, "full_refresh": full_refresh,
+                   "run_id": run_id}
+        if verbose:
+            outcome = run_pipeline(log_level="INFO", **options)
+        else:
+            with redirect_stdout(PlainText(log)):
+                outcome = run_pipeline(log_level="CRITICAL", **options)
+        progress.waiting_for("writing the summary")
+        print_run_summary(outcome, settings, progress.line)
+        progress.line(f"run log: {log_path}")
+    return outcome
+
+
+PROJECT_LOGGERS = ("kyluat", "orchestration", "data_quality")
+
+
+@contextmanager
+def _logging_into(log: TextIO) -> Iterator[None]:
+    """Log records into the run's log: the project's from INFO, every library's warnings."""
+    from orchestration.run_logs import PlainText
+
+    handler = logging.StreamHandler(PlainText(log))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    handler.addFilter(lambda r: r.levelno >= logging.WARNING or _is_project(r.name))
+    levels = {name: logging.getLogger(name).level for name in PROJECT_LOGGERS}
+    for name in PROJECT_LOGGERS:
+        if logging.getLogger(name).getEffectiveLevel() > logging.INFO:
+            logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _is_project(name: str) -> bool:
+    return name.split(".", 1)[0] in PROJECT_LOGGERS
+
+
+class _TerminalFilter(logging.Filter):
+    """What reaches the terminal: the project's records (from DEBUG with -v, WARNING without),
+    each message once; a library's only with -v, and only its warnings."""
+
+    def __init__(self, verbose: bool):
+        super().__init__()
+        self.verbose, self.seen = verbose, set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _is_project(record.name):
+            return self.verbose and record.levelno >= logging.WARNING
+        if record.levelno < (logging.DEBUG if self.verbose else logging.WARNING):
+            return False
+        message = (record.name, record.levelno, record.getMessage())
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
 
 
 def _wait_for_writer(settings: Settings) -> str | None:
@@ -381,9 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.verbose = getattr(args, "verbose", False)
-    level = logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().handlers[0].setLevel(level)  # libraries set their own logger levels
+    _log_to_terminal(args.verbose)
     try:
         check_environment(Settings.from_env(warehouse_dir=getattr(args, "warehouse", None)))
         return args.func(args)
@@ -401,6 +472,22 @@ def main(argv: list[str] | None = None) -> int:
               f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no message'}); "
               f"the traceback is in {path}, or run again with -v", file=sys.stderr)
         return 1
+
+
+def _log_to_terminal(verbose: bool) -> None:
+    """Log records on standard error, as _TerminalFilter lets them through."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "kyluat_terminal", False)]:
+        root.removeHandler(handler)  # an earlier call's, in this process
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.kyluat_terminal = True
+    terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    terminal.addFilter(_TerminalFilter(verbose))
+    root.addHandler(terminal)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in PROJECT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    logging.captureWarnings(True)  # a library's Python warnings are log records like the rest
 
 
 def _keep_traceback(args: argparse.Namespace) -> Path:

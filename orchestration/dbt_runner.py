@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kyluat.config import DBT_PROJECT_DIR
+from orchestration import progress
 
 PARSED_PROJECT = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 
@@ -66,7 +67,8 @@ class BuildResult:
 def build_arguments(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
     """The `dbt build` command line."""
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-            str(DBT_PROJECT_DIR), "--log-level-file", "none", "--no-write-json"]
+            str(DBT_PROJECT_DIR), "--log-level-file", "none", "--no-write-json",
+            "--no-use-colors"]  # its lines go to the run's plain-text log
     if select:
         args += ["--select", *select]
     if full_refresh:
@@ -126,7 +128,7 @@ def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | 
     """`dbt build` of the working warehouse in `warehouse_dir`."""
     from dbt.cli.main import dbtRunner
 
-    runner = dbtRunner(manifest=parsed_project())
+    runner = dbtRunner(manifest=parsed_project(), callbacks=[_report_progress])
     try:
         with _environment(build_environment(warehouse_dir, years, requested)):
             outcome = runner.invoke(build_arguments(select, full_refresh))
@@ -140,6 +142,17 @@ def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | 
         nodes=[NodeResult(r.node.unique_id, str(r.status), r.execution_time, r.failures,
                           r.message, r.node.compiled_code if str(r.status) == "fail" else None)
                for r in results.results])
+
+
+def _report_progress(event) -> None:
+    """dbt's nodes as they start and finish, to the progress lines of `kyluat run`."""
+    reporter = progress.active()
+    if reporter is None:
+        return
+    if event.info.name == "LogStartLine" and event.data.index == 1:
+        reporter.work_planned(progress.DBT_STEP, event.data.total, "models, seeds and tests")
+    elif event.info.name == "NodeFinished":
+        reporter.work_done(progress.DBT_STEP)
 
 
 def write_results(result: BuildResult, path: Path) -> None:

@@ -1,7 +1,7 @@
 """The kyluat Dagster code location."""
 
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, colored_console_logger, in_process_executor
 
 from orchestration.alerts import run_failure_alerts
 from orchestration.concurrency import OneWriterWarehouse
@@ -11,6 +11,7 @@ from orchestration.job import refresh_warehouse
 from orchestration.publish_assets import published_warehouse
 from orchestration.quality_checks import QUALITY_CHECKS
 from orchestration.report_assets import published_report
+from orchestration.run_events import progress_logger
 from orchestration.schedules import REPORTING_SCHEDULES
 from orchestration.sensors import landing_files_sensor
 
@@ -23,4 +24,6 @@ defs = Definitions(
     # the warehouse resource holds the writer lock for the whole run (orchestration/concurrency.py)
     resources={"warehouse": OneWriterWarehouse()},
     executor=in_process_executor,
+    # Dagster's console, and the progress lines of `kyluat run` (orchestration/progress.py)
+    loggers={"console": colored_console_logger, "progress": progress_logger},
 )

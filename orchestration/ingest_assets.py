@@ -7,7 +7,7 @@ freshness warning still runs."""
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from kyluat.changes import what_changed
+from kyluat.changes import published_problem, set_aside_unreadable, what_changed
 from kyluat.contract import KINDS
 from kyluat.ingest import run_ingest
 from kyluat.publish import capture_published_row_counts
@@ -43,6 +43,12 @@ def submitted_files(context: AssetExecutionContext, warehouse: WarehouseResource
         yield MaterializeResult(asset_key=AUDIT_KEYS[0],
                                 metadata={"files_new": 0, NOTHING_TO_DO: True})
         return
+    if (problem := published_problem(settings.published_db)) is not None:
+        aside = set_aside_unreadable(settings.published_db)
+        context.log.warning(f"the published file {settings.published_db} cannot be read "
+                            f"({problem}); it was moved aside to {aside.name} and this run "
+                            "publishes a new one from the working warehouse, which it leaves "
+                            "whole")
     published_counts = capture_published_row_counts(settings)
     summary = run_ingest(settings, run_id=context.run.run_id)
     context.log.info(f"{summary.files_new} new files, {summary.rows_accepted} rows loaded, "

@@ -26,6 +26,7 @@ class CheckOutcome:
     description: str
     failed_rows: int | None = None  # dbt tests report how many rows failed
     failing_rows: list[str] = field(default_factory=list)  # and show the first few
+    carried: bool = False  # not run again: its tables are unchanged, its last result holds
 
 
 @dataclass
@@ -61,26 +62,29 @@ def _project_instance():
 
 
 def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings | None = None,
-                 years: tuple[int, int] | None = None, full_refresh: bool = False) -> RunOutcome:
+                 years: tuple[int, int] | None = None, full_refresh: bool = False,
+                 run_id: str | None = None) -> RunOutcome:
     """Run the job once; `settings` (landing and warehouse folders) configure its warehouse
-    resource, which otherwise reads the KYLUAT_* variables."""
+    resource, which otherwise reads the KYLUAT_* variables. Its events also go to the
+    progress reporter of this process, if one is active (orchestration/progress.py)."""
     use_project_instance()
     from dagster import AssetCheckSeverity
 
     from orchestration.definitions import defs
     from orchestration.job import JOB_NAME
-    from orchestration.partitions import REBUILT_YEARS_TAG, run_tags
+    from orchestration.partitions import REBUILT_YEARS_TAG, UNCHANGED, run_tags
 
     instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
-    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}},
+                                    "progress": {}}}
     if settings is not None:
         run_config["resources"] = {"warehouse": {"config": {
             "landing_dir": str(settings.landing_dir),
             "warehouse_dir": str(settings.warehouse_dir)}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False,
                                     run_config=run_config,
-                                    tags=run_tags(years, full_refresh))
+                                    tags=run_tags(years, full_refresh), run_id=run_id)
     materializations = {e.asset_key.to_user_string(): e.materialization
                         for e in result.get_asset_materialization_events()}
     registry = materializations.get("audit/file_registry")
@@ -99,7 +103,8 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
             description=evaluation.description or "",
             failed_rows=failed_rows.value if failed_rows else None,
             failing_rows=list(evaluation.metadata["failing_rows"].value)
-            if "failing_rows" in evaluation.metadata else []))
+            if "failing_rows" in evaluation.metadata else [],
+            carried=UNCHANGED in evaluation.metadata))
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error else "failed"

@@ -3,6 +3,8 @@ went, the years it rebuilt, its checks, whether it published, and the headline f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from data_quality.runner import data_docs_index
 from kyluat.config import Settings
 from kyluat.locking import connect
@@ -13,44 +15,49 @@ from orchestration.pipeline import RunOutcome
 SHOWN_CHANGES = 5
 
 
-def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
+def print_run_summary(outcome: RunOutcome, settings: Settings,
+                      emit: Callable[[str], None] = print) -> None:
     passed = sum(c.passed for c in outcome.checks)
-    print(f"run {outcome.run_id}")
+    carried = sum(c.carried for c in outcome.checks)
+    emit(f"run {outcome.run_id}")
     if settings.working_db.exists():
-        print_files_of_run(settings, outcome.run_id)
+        print_files_of_run(settings, outcome.run_id, emit)
     if outcome.rebuilt_years is not None:
-        print(f"reporting years rebuilt: {outcome.rebuilt_years.replace(',', ', ')}")
-    print(f"checks: {passed} of {len(outcome.checks)} passed")
+        emit(f"reporting years rebuilt: {outcome.rebuilt_years.replace(',', ', ')}")
+    emit(f"checks: {passed} of {len(outcome.checks)} passed, "
+         f"{len(outcome.checks) - passed} failed"
+         + (f" ({carried} not run again: their tables are unchanged, their last result "
+            "holds)" if carried else ""))
     for check in outcome.failed_checks:
         kind = "BLOCKING" if check.blocking else "warning"
         if check.failed_rows is None:  # a Great Expectations suite
-            print(f"  {kind} {check.asset} {check.name}: {check.description}")
+            emit(f"  {kind} {check.asset} {check.name}: {check.description}")
             continue
-        print(f"  {kind} {check.asset} dbt test {check.name}: {check.failed_rows} failing rows")
+        emit(f"  {kind} {check.asset} dbt test {check.name}: {check.failed_rows} failing rows")
         for line in check.failing_rows:
-            print(f"      {line}")
+            emit(f"      {line}")
     for failure in outcome.step_failures:
-        print(f"  FAILED step {failure}")
+        emit(f"  FAILED step {failure}")
     docs = data_docs_index(settings.quality_dir)
     if docs.exists():
-        print(f"data docs: {docs}")
+        emit(f"data docs: {docs}")
     if outcome.nothing_to_do:
-        print(f"nothing new since the last publication: {settings.published_db} unchanged")
+        emit(f"nothing new since the last publication: {settings.published_db} unchanged")
         return
     if not outcome.published:
-        print(f"NOT PUBLISHED: {settings.published_db} was left as it was")
+        emit(f"NOT PUBLISHED: {settings.published_db} was left as it was")
         return
-    print(f"published: {settings.published_db}")
+    emit(f"published: {settings.published_db} replaced by this run's build")
     con = connect_published(settings.published_db)
     try:
-        print("published figures against the records:")
+        emit("published figures against the records:")
         for row in con.execute("""
             select figure_id, published_value, computed_value, status
             from marts.rpt_published_reconciliation
             where figure_origin = 'published' order by figure_id
         """).fetchall():
-            print(f"  {row[0]:<20} published {row[1]:>6}  computed "
-                  f"{'-' if row[2] is None else row[2]:>6}  {row[3]}")
+            emit(f"  {row[0]:<20} published {row[1]:>6}  computed "
+                 f"{'-' if row[2] is None else row[2]:>6}  {row[3]}")
     finally:
         con.close()
     for what, name in (("report", "index.html"), ("quality checks", "quality.html")):
@@ -58,7 +65,8 @@ def print_run_summary(outcome: RunOutcome, settings: Settings) -> None:
             print(f"{what}: {settings.report_dir / name}")
 
 
-def print_files_of_run(settings: Settings, run_id: str) -> None:
+def print_files_of_run(settings: Settings, run_id: str,
+                       emit: Callable[[str], None] = print) -> None:
     """The files this run registered, their rows, and the first reason of each file that did
     not load whole."""
     con = connect(settings.working_db, read_only=True)
@@ -74,20 +82,20 @@ def print_files_of_run(settings: Settings, run_id: str) -> None:
         con.close()
     rows = sum(f[3] or 0 for f in files)
     loaded = sum(f[4] or 0 for f in files)
-    print(f"new files: {len(files)}; rows: {rows} ({loaded} loaded, {rows - loaded} in "
+    emit(f"new files: {len(files)}; rows: {rows} ({loaded} loaded, {rows - loaded} in "
           "quarantine)")
     for path, kind, status, row_count, _, rejected, first_error in files:
         if status != "loaded":
             what = "rejected" if status == "rejected" else f"{rejected} rows in quarantine"
-            print(f"  {path}: {what}; {first_error}")
+            emit(f"  {path}: {what}; {first_error}")
         if (status != "loaded" or row_count == 0) and kind is not None:
             for note in file_notes(settings.landing_dir / path, kind):
-                print(f"  {path}: note: {note}")
+                emit(f"  {path}: note: {note}")
     if any(status != "loaded" for _, _, status, *_ in files):
-        print("  the submitted values and full reasons: kyluat quarantine-report")
+        emit("  the submitted values and full reasons: kyluat quarantine-report")
     if changes:
         shown = ", ".join(f"{unit} {before} -> {after or 'no successor'}"
                           for unit, before, after in changes[:SHOWN_CHANGES])
         more = f" and {len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""
-        print(f"primary successor changed for {len(changes)} unit(s): {shown}{more}; their "
+        emit(f"primary successor changed for {len(changes)} unit(s): {shown}{more}; their "
               "history on today's structure moves with it (audit.primary_successor_changes)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -50,15 +51,23 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+SAMPLE_RUN_OUTPUT = "kyluat_run_output.txt"
+"""Beside the sample run's warehouse: what its `kyluat run` printed (tests/integration/
+test_run_progress.py reads it)."""
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
-    """The whole pipeline run once on the bundled sample, in a warehouse of its own."""
-    from orchestration.pipeline import run_pipeline
+    """The whole pipeline run once on the bundled sample, in a warehouse of its own, as
+    `kyluat run` runs it (progress lines, run log, summary)."""
+    from orchestration.cli import report_run
 
     monkeypatch = pytest.MonkeyPatch()
     settings = make_workspace(tmp_path_factory.mktemp("sample"), monkeypatch)
     copy_sample(settings.landing_dir)
-    outcome = run_pipeline()
+    output = io.StringIO()
+    outcome = report_run(settings, work="the bundled sample", out=output)
+    (settings.warehouse_dir.parent / SAMPLE_RUN_OUTPUT).write_text(output.getvalue(), "utf-8")
     yield settings, outcome
     monkeypatch.undo()
 

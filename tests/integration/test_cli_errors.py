@@ -366,3 +366,36 @@ def test_a_run_summary_names_the_probable_mistakes_and_keeps_the_rows(workspace,
             select count(*) from audit.quarantine q join audit.file_registry f using (file_id)
             where f.path = ? and q.reason like '%missing discipline_form (required)%'
         """, [f"{MD}/typo.csv"]).fetchone() == (3,)
+
+
+def test_a_run_on_an_unreadable_published_file_sets_it_aside_and_publishes_anew(sample_copy,
+                                                                               capsys):
+    """The published file is truncated (a disk full, a copy cut short). The run names it,
+    says what it did (moved aside, kept for inspection, a new one published from the working
+    warehouse), and the working warehouse keeps every row. (Runs the pipeline: what the run
+    does about the file is under test; with nothing new it rebuilds no model.)"""
+    ws = sample_copy
+    truncated = ws.published_db.read_bytes()[:5000]
+    ws.published_db.write_bytes(truncated)
+    tables = ("raw.member_disciplines", "raw.org_units", "audit.file_registry",
+              "audit.quarantine")
+    with duckdb.connect(str(ws.working_db), read_only=True) as con:
+        before = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+
+    code, output = run_cli(["run"], capsys)
+
+    assert code == 0, output
+    (aside,) = ws.warehouse_dir.glob("analytics.duckdb.unreadable-*")
+    assert aside.read_bytes() == truncated
+    assert (f"  warning: the published file {ws.published_db} cannot be read (IO Error: "
+            in output), output
+    assert (f"it was moved aside to {aside.name} and this run publishes a new one from the "
+            "working warehouse, which it leaves whole") in output
+    assert "Traceback" not in output and "NOT PUBLISHED" not in output
+    assert f"published: {ws.published_db} replaced by this run's build" in output
+    with duckdb.connect(str(ws.working_db), read_only=True) as con:
+        assert {t: con.execute(f"select count(*) from {t}").fetchone()[0]
+                for t in tables} == before
+    with duckdb.connect(str(ws.published_db), read_only=True) as con:
+        assert con.execute("select computed_value from marts.rpt_published_reconciliation "
+                           "where figure_id = 'QNM-2124-PC-IS'").fetchone() == (279,)
