@@ -33,13 +33,16 @@ help:
 	@echo "make sample  regenerate the bundled synthetic sample"
 	@echo "make reliability  kill-and-rerun suite and input fuzzer at full size, with figures"
 
+# A line at least every few seconds from the long quiet steps (tools/heartbeat.py).
+HEARTBEAT := $(PYTHON) $(CURDIR)/tools/heartbeat.py
+
 $(BIN)/.installed: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --locked --all-groups
+	@$(UV) --version >/dev/null 2>&1 || $(HEARTBEAT) "installing uv" $(PYTHON) -m pip install --quiet uv
+	$(HEARTBEAT) "installing the dependencies" $(UV) sync --locked --all-groups
 	@touch $@
 
 $(MANIFEST): $(BIN)/.installed $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	cd dbt_project && $(HEARTBEAT) "parsing the dbt project" ../$(BIN)/dbt parse --quiet
 	@touch $@
 
 setup: $(BIN)/.installed $(MANIFEST)

@@ -126,7 +126,7 @@ def _is_project(name: str) -> bool:
 
 class _TerminalFilter(logging.Filter):
     """What reaches the terminal: the project's records (from DEBUG with -v, WARNING without),
-    each message once; a library's only with -v, and only its warnings."""
+    each message once; a library's errors only (its warnings and notes are in the run's log)."""
 
     def __init__(self, verbose: bool):
         super().__init__()
@@ -134,7 +134,7 @@ class _TerminalFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not _is_project(record.name):
-            return self.verbose and record.levelno >= logging.WARNING
+            return record.levelno >= logging.ERROR
         if record.levelno < (logging.DEBUG if self.verbose else logging.WARNING):
             return False
         message = (record.name, record.levelno, record.getMessage())
