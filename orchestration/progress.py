@@ -31,6 +31,7 @@ STAGES = {
     "dbt_models": "dbt build",
     "mart_quality": "mart checks",
     "published__analytics": "publish",
+    "published__report": "report",
 }
 """The name each step of the job is shown under."""
 
@@ -229,6 +230,10 @@ def describe(step_key: str, stage: Stage) -> str:
                 f"new read{f' ({rejected} rejected whole)' if rejected else ''}; {loaded} rows "
                 f"loaded, {quarantined} quarantined"
                 + (f", {released} released from quarantine" if released else ""))
+    if step_key == "published__report":
+        report = meta.get("published/report", {})
+        return (f"{report.get('path')} already drawn from this published file"
+                if report.get("skipped") else f"{report.get('path')} drawn")
     if step_key == "published__analytics":
         published = meta.get("published/analytics", {})
         tables = sum(1 for name in published if name.startswith("rows "))

@@ -24,7 +24,8 @@ from tests.conftest import SAMPLE_LANDING, SAMPLE_RUN_OUTPUT
 
 pytestmark = pytest.mark.integration
 
-STAGE_ORDER = ["ingest", "freshness check", "raw checks", "dbt build", "mart checks", "publish"]
+STAGE_ORDER = ["ingest", "freshness check", "raw checks", "dbt build", "mart checks", "publish",
+               "report"]
 
 
 def sample_rows() -> int:
@@ -62,7 +63,7 @@ def run_output(sample_run) -> tuple[list[str], Path]:
 
 
 def test_each_stage_says_when_it_starts_and_ends_with_its_counts(run_output):
-    lines, _ = run_output
+    lines, warehouse = run_output
     files = sum(1 for p in SAMPLE_LANDING.rglob("*") if p.is_file())
     counts = project_counts()
     starts = [line.removesuffix(": started") for line in lines if line.endswith(": started")]
@@ -78,6 +79,7 @@ def test_each_stage_says_when_it_starts_and_ends_with_its_counts(run_output):
                                  f"unchanged; {counts['test']} of {counts['test']} tests passed")
     assert ends["mart checks"] == f"{counts['marts']} of {counts['marts']} checks passed"
     assert re.fullmatch(r"\d+ tables published in full \(.*\)", ends["publish"])
+    assert ends["report"] == f"{warehouse / 'report' / 'index.html'} drawn"
     for stage in STAGE_ORDER:  # each starts after the one before has ended
         assert lines.index(f"{stage}: started") < next(
             i for i, line in enumerate(lines) if line.startswith(f"{stage}: done in"))
