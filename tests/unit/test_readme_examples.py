@@ -51,7 +51,8 @@ STDIN = {".venv/bin/duckdb -readonly warehouse/analytics.duckdb":
          "select count(*) as members from marts.fct_member_discipline;\n"}
 """What an interactive command is given on standard input."""
 
-KEY_FOLDER = "/etc/kyluat"  # the operator's key folder: a folder of the test here
+SERVER_FOLDERS = ("/etc/kyluat", "/srv/kyluat")
+"""The operator's folders (keys, unit reports): folders of the test here."""
 
 
 def shell_blocks(path: Path) -> list[list[str]]:
@@ -100,23 +101,27 @@ def test_the_commands_of_a_document_run_as_written(block, sample_copy, tmp_path)
     (root / "member_disciplines").mkdir()
     (root / "member_disciplines" / "2024_q1.csv").write_text(
         dict(EXAMPLES)["member_disciplines"], encoding="utf-8")
-    key_folder = tmp_path / "etc-kyluat"
+    key_folder = tmp_path / "etc" / "kyluat"
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("KYLUAT_", "VIRTUAL_ENV"))}
     env.update(KYLUAT_WAREHOUSE_DIR=str(root / "warehouse"),  # the default, seen from the root
                KYLUAT_DAGSTER_STORAGE=os.environ["KYLUAT_DAGSTER_STORAGE"],
                KYLUAT_PSEUDONYM_KEY=os.environ["KYLUAT_PSEUDONYM_KEY"])
-    for command in RUNNABLE_BLOCKS[block]:
-        result = subprocess.run(["bash", "-c", command.replace(KEY_FOLDER, str(key_folder))],
-                                cwd=root, env=env, input=STDIN.get(command, ""), text=True,
-                                capture_output=True, timeout=120)
+    for shown in RUNNABLE_BLOCKS[block]:
+        command = shown
+        for folder in SERVER_FOLDERS:
+            command = command.replace(folder, f"{tmp_path}{folder}")
+        result = subprocess.run(["bash", "-c", command], cwd=root, env=env, text=True,
+                                input=STDIN.get(shown, ""), capture_output=True, timeout=120)
         output = result.stdout + result.stderr
         assert result.returncode == 0, (command, output)
         assert "Traceback" not in output, (command, output)
-        if "decision_year" in command or command in STDIN:
+        if "decision_year" in command or shown in STDIN:
             assert "members" in result.stdout, (command, output)
         if "admin-tree" in command:
             assert (root / "warehouse" / "landing" / "org_units" /
                     "vietnam_admin_units.csv").is_file()
         if "token_hex" in command:
             assert len((key_folder / "pseudonym.key").read_text().strip()) == 64
+        if "quarantine-report --out" in command:
+            assert (tmp_path / "srv" / "kyluat" / "unit-reports").is_dir()
