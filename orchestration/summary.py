@@ -62,7 +62,7 @@ def print_run_summary(outcome: RunOutcome, settings: Settings,
         con.close()
     for what, name in (("report", "index.html"), ("quality checks", "quality.html")):
         if (settings.report_dir / name).exists():
-            print(f"{what}: {settings.report_dir / name}")
+            emit(f"{what}: {settings.report_dir / name}")
 
 
 def print_files_of_run(settings: Settings, run_id: str,
