@@ -167,7 +167,7 @@ def _page(con, scope: Scope, source: Source, lang: str, every_province: list[Sco
     if scope.code == NATION:
         sections.insert(1, province_overview(con, scope, source, lang))
     sections.append(data_quality(con, scope, source, lang, stale))
-    subtitle = [name, text("synthetic_note", lang),
+    subtitle = [name, text("synthetic_note", lang), text("structure_note", lang),
                 f"{text('source', lang)}: {source.file_name} (sha256 {source.sha256[:12]}), "
                 f"{text('run', lang)} {source.run_id}"]
     return render_page(f"{text('report_title', lang)}: {name}", subtitle, links, sections,

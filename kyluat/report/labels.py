@@ -30,6 +30,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "synthetic_note": ("Số liệu lấy từ tệp đã công bố; mọi con số đếm từ hồ sơ từng quyết định.",
                        "Figures come from the published file, counted from the individual "
                        "decisions."),
+    "structure_note": ("Trừ khi ghi khác, đơn vị được tính theo cơ cấu tổ chức tại ngày quyết "
+                       "định; biểu đồ thứ hai cho thấy cả cơ cấu hiện nay (sau sắp xếp 2025).",
+                       "Unless said otherwise, units are counted as the tree was on each "
+                       "decision date; the second chart also shows today's structure (after "
+                       "the 2025 reorganisation)."),
     "source": ("Nguồn", "Source"),
     "run": ("lần chạy", "run"),
     "table": ("bảng", "table"),
