@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kyluat.periods import UNPUBLISHED
 from kyluat.reference import codes
 
 
@@ -41,7 +42,16 @@ class Suite:
 
     @property
     def sql(self) -> str:
-        return self.query or f"select * from {self.relation}"
+        return self.query or f"select * from {new_rows(self.relation)}"
+
+
+def new_rows(relation: str) -> str:
+    """What a suite reads of `relation`: a raw table's rows not yet published (each raw row is
+    checked before its first publication, and a failure keeps it unpublished, so it is checked
+    again on the next run), every row of any other relation."""
+    if not relation.startswith("raw."):
+        return relation
+    return f"(select * from {relation} where {UNPUBLISHED}) as {relation.split('.')[1]}"
 
 
 # Vocabularies come from their seeds (dbt_project/seeds/vocab_*.csv), their one home.
@@ -147,7 +157,7 @@ def raw_member_disciplines() -> Suite:
         name="raw_member_disciplines",
         asset=("raw", "member_disciplines"),
         key_columns=DECISION_DIMENSIONS,
-        query=_member_decision_profile("raw.member_disciplines"),
+        query=_member_decision_profile(new_rows("raw.member_disciplines")),
         expectations=_member_decision_rules(),
     )
 
@@ -158,11 +168,11 @@ def raw_org_units() -> Suite:
         name="raw_org_units",
         asset=("raw", "org_units"),
         key_columns=("level",),
-        query="""select level, count(*) as versions,
+        query=f"""select level, count(*) as versions,
                         count(*) filter (where unit_code is null or valid_from is null
                                             or level is null) as incomplete_versions,
                         count(*) filter (where valid_to <= valid_from) as empty_periods
-                 from raw.org_units group by all""",
+                 from {new_rows("raw.org_units")} group by all""",
         expectations=(
             _between("incomplete_versions", "a unit version needs a code, a start and a level",
                      max_value=0),
@@ -178,13 +188,13 @@ def raw_activities_profile() -> Suite:
         name="raw_activities_profile",
         asset=("raw", "activities"),
         key_columns=("start_year", "subject_kind"),
-        query="""select year(start_date) as start_year, subject_kind, authority_type,
+        query=f"""select year(start_date) as start_year, subject_kind, authority_type,
                         count(*) as activities,
                         count(*) filter (where end_date < start_date) as ending_before_start,
                         least(min(members_in_violation), min(orgs_in_violation),
                               min(members_discipline_required),
                               min(orgs_discipline_required)) as smallest_count
-                 from raw.activities group by all""",
+                 from {new_rows("raw.activities")} group by all""",
         expectations=(
             _in_set("subject_kind", SUBJECT_KINDS, "subject kinds"),
             _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
@@ -219,9 +229,9 @@ def raw_memberships() -> Suite:
         name="raw_memberships",
         asset=("raw", "memberships"),
         key_columns=("as_of_year",),
-        query="""select year(as_of_date) as as_of_year, count(*) as counts,
+        query=f"""select year(as_of_date) as as_of_year, count(*) as counts,
                         min(members) as members, min(party_organizations) as party_organizations
-                 from raw.memberships group by all""",
+                 from {new_rows("raw.memberships")} group by all""",
         expectations=(*_at_least_zero("members", "party_organizations"),),
     )
 

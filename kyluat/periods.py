@@ -21,6 +21,10 @@ import duckdb
 from kyluat.contract import KINDS
 
 
+UNPUBLISHED = "_run_id not in (select run_id from audit.published_loads)"
+"""A raw row loaded by a run whose rows are not yet in the published file."""
+
+
 def _key(kind: str) -> str:
     return ", ".join(c.stored_name for c in KINDS[kind].key_columns)
 
@@ -30,11 +34,10 @@ def _versions_of_changed(kind: str, columns: str) -> str:
     return f"""
         select {columns} from raw.{kind}
         where ({_key(kind)}) in (
-            select ({_key(kind)}) from raw.{kind} where {_UNPUBLISHED})
+            select ({_key(kind)}) from raw.{kind} where {UNPUBLISHED})
     """
 
 
-_UNPUBLISHED = "_run_id not in (select run_id from audit.published_loads)"
 
 PENDING_YEARS_SQL = f"""
 with decision_versions as (
@@ -51,7 +54,7 @@ touched as (
     union
     select year(start_date) from ({_versions_of_changed("activities", "start_date")})
     union
-    select year(as_of_date) + unnest([-1, 0, 1]) from raw.memberships where {_UNPUBLISHED}
+    select year(as_of_date) + unnest([-1, 0, 1]) from raw.memberships where {UNPUBLISHED}
 )
 
 select year from touched where year is not null order by year
@@ -60,7 +63,7 @@ select year from touched where year is not null order by year
 
 def pending_years(con: duckdb.DuckDBPyConnection) -> list[int] | None:
     """Years touched by rows not yet published; None when every year must be rebuilt."""
-    if con.execute(f"select count(*) from raw.org_units where {_UNPUBLISHED}").fetchone()[0]:
+    if con.execute(f"select count(*) from raw.org_units where {UNPUBLISHED}").fetchone()[0]:
         return None
     return [row[0] for row in con.execute(PENDING_YEARS_SQL).fetchall()]
 
@@ -85,7 +88,7 @@ def years_to_rebuild(pending: list[int] | None, partition_years: Iterable[int]) 
 def pending_kinds(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The kinds with rows not yet published: the models reading them must be rebuilt."""
     return [kind for kind in KINDS if con.execute(
-        f"select exists (select 1 from raw.{kind} where {_UNPUBLISHED})").fetchone()[0]]
+        f"select exists (select 1 from raw.{kind} where {UNPUBLISHED})").fetchone()[0]]
 
 
 def _listed(values: Iterable | None) -> str:

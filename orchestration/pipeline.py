@@ -70,10 +70,12 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
     use_project_instance()
     from dagster import AssetCheckSeverity
 
+    from data_quality.runner import import_in_background
     from orchestration.definitions import defs
     from orchestration.job import JOB_NAME
     from orchestration.partitions import REBUILT_YEARS_TAG, UNCHANGED, run_tags
 
+    import_in_background()
     instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}},
