@@ -20,7 +20,6 @@ import duckdb
 
 from kyluat.contract import KINDS
 
-
 UNPUBLISHED = "_run_id not in (select run_id from audit.published_loads)"
 """A raw row loaded by a run whose rows are not yet in the published file."""
 
