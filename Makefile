@@ -54,8 +54,10 @@ demo: setup
 	  from marts.rpt_published_reconciliation where figure_origin = 'published' order by 1"
 	@echo "report: $(CURDIR)/warehouse/report/index.html (English: index.en.html)"
 
+# Two workers: most of a pipeline run is single-threaded Python (Dagster, dbt), so the two
+# cores each take one.
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check .

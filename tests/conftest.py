@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY = 205
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers: each keeps the files dbt writes as it builds (compiled
+    # SQL) in a folder of its own, so that two builds never write the same file at once.
+    os.environ.setdefault("DBT_TARGET_PATH", tempfile.mkdtemp(prefix=f"kyluat-dbt-{worker}-"))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ a Vega-Lite specification drawn as SVG in the page by the Vega bundle that vl-co
 from __future__ import annotations
 
 import json
+import os
 import re
 from html import escape
 from pathlib import Path
@@ -65,7 +66,10 @@ def vega_bundle(cache_dir: Path) -> str:
         return cached.read_text(encoding="utf-8")
     bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached.write_text(bundle, encoding="utf-8")
+    # written beside and renamed in: another process may be reading the cache
+    partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+    partial.write_text(bundle, encoding="utf-8")
+    os.replace(partial, cached)
     return bundle
 
 
