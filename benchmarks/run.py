@@ -492,14 +492,26 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _exit_like_kyluat() -> None:
+    """A child ends as the `kyluat` command does (orchestration.cli.run_from_shell): exit
+    handlers run, output flushed, then out without tearing the interpreter down, so the wall
+    time is what an operator waits for."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_pipeline":
         child_pipeline()
-        return 0
+        _exit_like_kyluat()
     if argv and argv[0] == "_baseline":
         child_baseline(argv[1], argv[2])
-        return 0
+        _exit_like_kyluat()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[0.1, 1, 10])
     parser.add_argument("--quick", action="store_true", help="scale 0.1 only")
