@@ -220,6 +220,11 @@ def scratch_database(warehouse_dir: Path) -> Iterator[tuple[duckdb.DuckDBPyConne
             con.close()
 
 
+# The Parquet files between the scratch and the warehouse live for one batch: compressing
+# them cost more than writing and reading their bytes (a fifth of a national load).
+SCRATCH_PARQUET = "format parquet, compression uncompressed"
+
+
 class Loader:
     """Loads one run's files: each file, or batch of files of one layout, is read and checked
     on `scratch` (autocommit, so its temp tables are freed as soon as the next one replaces
@@ -241,7 +246,7 @@ class Loader:
         """Scratch temp table `table` from `query` on the run's transaction (which sees the
         rows this run has written)."""
         path = sql_text(str(self.staging / f"{table}.parquet"))
-        self.con.execute(f"copy ({query}) to {path} (format parquet)", params)
+        self.con.execute(f"copy ({query}) to {path} ({SCRATCH_PARQUET})", params)
         self.scratch.execute(f"create or replace temp table {table} as "
                              f"select * from read_parquet({path})")
 
@@ -254,7 +259,7 @@ class Loader:
         # it then merged and wrote again (the warehouse file of a national load grew twofold).
         self.scratch.execute(f"copy (select * replace (case when len(_errors) > 0 then _raw end "
                              f"as _raw) from checked) to {path} "
-                             f"(format parquet, row_group_size {8 * 122_880})")
+                             f"({SCRATCH_PARQUET}, row_group_size {8 * 122_880})")
         return f"read_parquet({path})"
 
     def refresh_units(self, kind: Kind) -> None:
