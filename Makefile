@@ -74,7 +74,7 @@ docs: setup
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
 ui: setup
-	$(BIN)/dagster dev -m orchestration.definitions --host $(UI_HOST) --port $(UI_PORT)
+	$(BIN)/dagster dev -w workspace.yaml --host $(UI_HOST) --port $(UI_PORT)
 
 sample: setup
 	$(BIN)/python -m kyluat.samples.quang_nam

@@ -82,13 +82,14 @@ def test_webserver_lists_assets_checks_schedules_and_sensors(workspace, tmp_path
     executable = Path(sys.executable).with_name("dagster-webserver")
     with log.open("w") as out:
         server = subprocess.Popen(
-            [str(executable), "-m", "orchestration.definitions", "-h", "127.0.0.1",
+            [str(executable), "-w", "workspace.yaml", "-h", "127.0.0.1",
              "-p", str(port)],
             cwd=REPO_ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own process group: the code server goes with it
     try:
         wait_for_location(port, server, log)
         [repository] = graphql(port, REPOSITORY)["repositoriesOrError"]["nodes"]
+        welcome_dialog = graphql(port, "{ shouldShowNux }")["shouldShowNux"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -97,6 +98,8 @@ def test_webserver_lists_assets_checks_schedules_and_sensors(workspace, tmp_path
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
 
+    assert repository["location"]["name"] == "kyluat"  # workspace.yaml
+    assert welcome_dialog is False  # dagster.yaml: nux disabled
     assert "refresh_warehouse" in {job["name"] for job in repository["jobs"]}
 
     assets = {"/".join(node["assetKey"]["path"]): node for node in repository["assetNodes"]}
