@@ -73,8 +73,11 @@ docs: setup
 # daemon's sensors and runs read the same KYLUAT_* variables as `kyluat run`.
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
+# Through tools/interruptible.py: Ctrl-C and SIGTERM stop it even when started in the
+# background of a script (which leaves SIGINT ignored, and dagster dev maps SIGTERM to SIGINT).
 ui: setup
-	$(BIN)/dagster dev -w workspace.yaml --host $(UI_HOST) --port $(UI_PORT)
+	$(BIN)/python tools/interruptible.py $(BIN)/dagster dev -w workspace.yaml \
+	  --host $(UI_HOST) --port $(UI_PORT)
 
 sample: setup
 	$(BIN)/python -m kyluat.samples.quang_nam
