@@ -17,6 +17,7 @@ def main(argv: list[str]) -> int:
         return 2
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)  # a default disposition survives exec
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # so does a mask
     program = shutil.which(argv[0]) or argv[0]
     os.execv(program, argv)  # the same process: make's signals reach the command itself
 

@@ -124,38 +124,3 @@ def test_webserver_lists_assets_checks_schedules_and_sensors(workspace, tmp_path
     assert sensors["landing_files"]["targets"] == [{"pipelineName": "refresh_warehouse"}]
     assert sensors["landing_files"]["minIntervalSeconds"] == 30
     assert "run_failure_alerts" in sensors
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def test_make_ui_stops_on_sigterm_even_started_from_a_script(workspace, tmp_path):
-    """A script that starts `make ui` in the background leaves SIGINT ignored, which made
-    `dagster dev` ignore SIGTERM too (it maps one to the other) and outlive make. SIGTERM to
-    make alone must stop the webserver, the daemon and the code servers."""
-    port = free_port()
-    log = tmp_path / "make_ui.log"
-    with log.open("w") as out:
-        make = subprocess.Popen(
-            ["make", "--no-print-directory", "ui", f"UI_PORT={port}"], cwd=REPO_ROOT,
-            env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    try:
-        wait_for_location(port, make, log)
-        make.send_signal(signal.SIGTERM)  # make alone, as a process manager would
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            make.poll()  # reaps make once it ended: a zombie still counts in its group
-            if not _group_alive(make.pid):
-                break
-            time.sleep(0.5)
-        assert not _group_alive(make.pid), f"still running after SIGTERM: {log.read_text()[-2000:]}"
-    finally:
-        if _group_alive(make.pid):
-            os.killpg(make.pid, signal.SIGKILL)
-        make.wait(timeout=30)
