@@ -54,6 +54,16 @@ with seeds as (
 )
 select distinct vocabulary, fold(term) as k, code from terms where trim(term) <> '';
 
+-- Which forms a member may get (CONTRACT §4), from the seed as the pipeline reads it.
+set variable forms_for_probationary = (
+    select list(code) from read_csv(getvariable('seeds') || '/vocab_discipline_form.csv',
+                                    all_varchar = true)
+    where lower(allowed_for_probationary) = 'true');
+set variable forms_needing_post = (
+    select list(code) from read_csv(getvariable('seeds') || '/vocab_discipline_form.csv',
+                                    all_varchar = true)
+    where lower(needs_post) = 'true');
+
 set variable v_authority = (select map_from_entries(list((k, code))) from vocab
                             where vocabulary = 'authority_type');
 set variable v_channel = (select map_from_entries(list((k, code))) from vocab
@@ -183,8 +193,9 @@ select t.*, member_key(t.member_id) as member_key,
            or t.violation_categories is null or len(split_list(t.violation_categories)) = 0
            or not all_known(t.violation_categories, getvariable('v_category'))
            or not is_bool(t.is_committee_member) or not is_bool(t.is_probationary)
-           or (t.probationary and t.form_code in ('removal_from_post', 'expulsion'))
-           or (t.form_code = 'removal_from_post' and not t.committee)
+           or (t.probationary
+               and not list_contains(getvariable('forms_for_probationary'), t.form_code))
+           or (list_contains(getvariable('forms_needing_post'), t.form_code) and not t.committee)
            or is_formula(t.deciding_unit_code) or is_formula(t.decision_ref)
            or is_formula(t.member_id) or is_formula(t.member_unit_code)
            or is_formula(t.activity_ref)

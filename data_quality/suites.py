@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from kyluat.config import SEEDS_DIR
 from kyluat.periods import UNPUBLISHED
-from kyluat.reference import codes
+from kyluat.reference import codes, member_forms
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,41 @@ def new_rows(relation: str) -> str:
     return f"(select * from {relation} where {UNPUBLISHED}) as {relation.split('.')[1]}"
 
 
-# Vocabularies come from their seeds (dbt_project/seeds/vocab_*.csv), their one home.
-MEMBER_FORMS = codes("discipline_form", "applies_to_member")
-ORG_FORMS = codes("discipline_form", "applies_to_org")
-PROBATIONARY_FORMS = codes("discipline_form", "allowed_for_probationary")
-CHANNELS = codes("channel")
-AUTHORITIES = codes("authority_type")
-STATUSES = codes("status")
-LEVELS = codes("org_level")
-MEASURES = codes("measure")
-SUBJECT_KINDS = codes("subject_kind")
-VIOLATION_CATEGORIES = codes("violation_category")
+@dataclass(frozen=True)
+class Vocabularies:
+    """The codes the suites accept, from the seeds (dbt_project/seeds/vocab_*.csv), their one
+    home."""
+    member_forms: list[str]
+    org_forms: list[str]
+    probationary_forms: list[str]
+    channels: list[str]
+    authorities: list[str]
+    statuses: list[str]
+    levels: list[str]
+    measures: list[str]
+    subject_kinds: list[str]
+    violation_categories: list[str]
+    forms_for_probationary_text: str  # in English, as every expectation says why
+
+    @classmethod
+    def of(cls, seeds_dir: Path = SEEDS_DIR) -> Vocabularies:
+        return cls(
+            member_forms=codes("discipline_form", "applies_to_member", seeds_dir),
+            org_forms=codes("discipline_form", "applies_to_org", seeds_dir),
+            probationary_forms=list(member_forms(seeds_dir).for_probationary),
+            channels=codes("channel", seeds_dir=seeds_dir),
+            authorities=codes("authority_type", seeds_dir=seeds_dir),
+            statuses=codes("status", seeds_dir=seeds_dir),
+            levels=codes("org_level", seeds_dir=seeds_dir),
+            measures=codes("measure", seeds_dir=seeds_dir),
+            subject_kinds=codes("subject_kind", seeds_dir=seeds_dir),
+            violation_categories=codes("violation_category", seeds_dir=seeds_dir),
+            forms_for_probationary_text=" or ".join(
+                member_forms(seeds_dir).label_en[f].lower()
+                for f in member_forms(seeds_dir).for_probationary),
+        )
+
+
 PARTY_FOUNDED = datetime(1930, 2, 3)
 
 # Tolerances, each with the reason it has this value.
@@ -101,15 +127,15 @@ def _at_least_zero(*columns: str) -> tuple[Expectation, ...]:
     return tuple(_between(c, "counts are never negative", min_value=0) for c in columns)
 
 
-def _member_form_rules() -> tuple[Expectation, ...]:
-    pairs = [(False, form) for form in MEMBER_FORMS] + [
-        (True, form) for form in MEMBER_FORMS if form in PROBATIONARY_FORMS]
+def _member_form_rules(v: Vocabularies) -> tuple[Expectation, ...]:
+    pairs = [(False, form) for form in v.member_forms] + [
+        (True, form) for form in v.member_forms if form in v.probationary_forms]
     return (
-        _in_set("discipline_form", MEMBER_FORMS, "members get only the four member forms"),
+        _in_set("discipline_form", v.member_forms, "members get only member forms"),
         Expectation("ExpectColumnPairValuesToBeInSet",
                     {"column_A": "is_probationary", "column_B": "discipline_form",
                      "value_pairs_set": pairs},
-                    "a probationary member can only get reprimand or warning"),
+                    f"a probationary member can only get {v.forms_for_probationary_text}"),
     )
 
 
@@ -135,34 +161,34 @@ def _member_decision_profile(relation: str) -> str:
                from {relation} group by all"""
 
 
-def _member_decision_rules() -> tuple[Expectation, ...]:
+def _member_decision_rules(v: Vocabularies) -> tuple[Expectation, ...]:
     """What every member decision keeps, checked on its profile."""
     return (
         *(_between(f"missing_{key}", "business keys and the decision date are never empty",
                    max_value=0) for key in DECISION_KEYS),
         _between("member_keys_not_hmac",
                  "member ids must be stored only as HMAC keys, never in clear", max_value=0),
-        *_member_form_rules(),
-        _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
-        _in_set("channel", CHANNELS, "channel vocabulary"),
-        _in_set("status", STATUSES, "status vocabulary"),
+        *_member_form_rules(v),
+        _in_set("authority_type", v.authorities, "authority vocabulary"),
+        _in_set("channel", v.channels, "channel vocabulary"),
+        _in_set("status", v.statuses, "status vocabulary"),
         _between("first_decision_date", "no decision predates the party",
                  min_value=PARTY_FOUNDED),
         _between("last_decision_date", "no decision lies in the future", max_value=_now()),
     )
 
 
-def raw_member_disciplines() -> Suite:
+def raw_member_disciplines(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_member_disciplines",
         asset=("raw", "member_disciplines"),
         key_columns=DECISION_DIMENSIONS,
         query=_member_decision_profile(new_rows("raw.member_disciplines")),
-        expectations=_member_decision_rules(),
+        expectations=_member_decision_rules(v),
     )
 
 
-def raw_org_units() -> Suite:
+def raw_org_units(v: Vocabularies) -> Suite:
     """The national tree has about 200,000 unit versions: GE sees a profile per level."""
     return Suite(
         name="raw_org_units",
@@ -176,13 +202,13 @@ def raw_org_units() -> Suite:
         expectations=(
             _between("incomplete_versions", "a unit version needs a code, a start and a level",
                      max_value=0),
-            _in_set("level", LEVELS, "organisation levels"),
+            _in_set("level", v.levels, "organisation levels"),
             _between("empty_periods", "a unit version ends after it starts", max_value=0),
         ),
     )
 
 
-def raw_activities_profile() -> Suite:
+def raw_activities_profile(v: Vocabularies) -> Suite:
     """Activities are the largest table: GE sees a per-year profile, dbt tests the rows."""
     return Suite(
         name="raw_activities_profile",
@@ -196,8 +222,8 @@ def raw_activities_profile() -> Suite:
                               min(orgs_discipline_required)) as smallest_count
                  from {new_rows("raw.activities")} group by all""",
         expectations=(
-            _in_set("subject_kind", SUBJECT_KINDS, "subject kinds"),
-            _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
+            _in_set("subject_kind", v.subject_kinds, "subject kinds"),
+            _in_set("authority_type", v.authorities, "authority vocabulary"),
             _between("start_year", "no activity starts in the future",
                      max_value=_now().year),
             _between("ending_before_start", "an activity ends after it starts", max_value=0),
@@ -206,13 +232,13 @@ def raw_activities_profile() -> Suite:
     )
 
 
-def raw_aggregate_reports() -> Suite:
+def raw_aggregate_reports(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_aggregate_reports",
         asset=("raw", "aggregate_reports"),
         key_columns=("reporting_unit_code", "source_ref"),
         expectations=(
-            _in_set("measure", MEASURES, "measure vocabulary"),
+            _in_set("measure", v.measures, "measure vocabulary"),
             *_at_least_zero("value"),
             Expectation("ExpectColumnPairValuesAToBeGreaterThanB",
                         {"column_A": "period_end", "column_B": "period_start",
@@ -222,7 +248,7 @@ def raw_aggregate_reports() -> Suite:
     )
 
 
-def raw_memberships() -> Suite:
+def raw_memberships(v: Vocabularies) -> Suite:
     """A count per unit and year-end (about 600,000 in ten national years): GE sees the
     smallest counts of each year."""
     return Suite(
@@ -236,7 +262,7 @@ def raw_memberships() -> Suite:
     )
 
 
-def raw_governance_indicators() -> Suite:
+def raw_governance_indicators(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_governance_indicators",
         asset=("raw", "governance_indicators"),
@@ -250,7 +276,7 @@ def raw_governance_indicators() -> Suite:
     )
 
 
-def fct_member_discipline() -> Suite:
+def fct_member_discipline(v: Vocabularies) -> Suite:
     relation = "marts.fct_member_discipline"
     return Suite(
         name="fct_member_discipline",
@@ -271,14 +297,14 @@ def fct_member_discipline() -> Suite:
             *_not_null("authority_type", "discipline_form", "channel",
                        why="counting dimensions are never empty"),
             _between("duplicate_keys", "one row per decision and member", max_value=0),
-            *_member_decision_rules(),
+            *_member_decision_rules(v),
             _between("revoked_share", f"more than {MAX_REVOKED_SHARE:.0%} revoked decisions "
                      "signals a bad revision file", max_value=MAX_REVOKED_SHARE),
         ),
     )
 
 
-def discipline_distribution() -> Suite:
+def discipline_distribution(v: Vocabularies) -> Suite:
     """Year by year shape of the member decisions: sudden changes mean trouble."""
     return Suite(
         name="discipline_distribution",
@@ -305,7 +331,7 @@ def discipline_distribution() -> Suite:
     )
 
 
-def fct_org_discipline() -> Suite:
+def fct_org_discipline(v: Vocabularies) -> Suite:
     return Suite(
         name="fct_org_discipline",
         asset=("marts", "fct_org_discipline"),
@@ -313,15 +339,15 @@ def fct_org_discipline() -> Suite:
         expectations=(
             *_not_null("deciding_unit_code", "decision_ref", "target_unit_code",
                        why="business keys are never empty"),
-            _in_set("discipline_form", ORG_FORMS, "organisations get only organisation forms"),
-            _in_set("authority_type", AUTHORITIES, "authority vocabulary"),
+            _in_set("discipline_form", v.org_forms, "organisations get only organisation forms"),
+            _in_set("authority_type", v.authorities, "authority vocabulary"),
             _between("decision_date", "no decision predates the party or lies in the future",
                      min_value=PARTY_FOUNDED, max_value=_now()),
         ),
     )
 
 
-def fct_activity_profile() -> Suite:
+def fct_activity_profile(v: Vocabularies) -> Suite:
     return Suite(
         name="fct_activity_profile",
         asset=("marts", "fct_activity"),
@@ -342,7 +368,7 @@ def fct_activity_profile() -> Suite:
     )
 
 
-def dim_org_unit() -> Suite:
+def dim_org_unit(v: Vocabularies) -> Suite:
     """A row per unit version (about 200,000 nationally): GE sees a profile per level."""
     return Suite(
         name="dim_org_unit",
@@ -355,7 +381,7 @@ def dim_org_unit() -> Suite:
                  from marts.dim_org_unit group by all""",
         expectations=(
             _between("duplicate_versions", "one row per unit version", max_value=0),
-            _in_set("level", LEVELS, "organisation levels"),
+            _in_set("level", v.levels, "organisation levels"),
             _between("empty_periods", "a unit version ends after it starts", max_value=0),
         ),
     )
@@ -365,7 +391,7 @@ UNIT_YEAR_BOUNDED = ("members_disciplined_per_1000", "committee_member_share",
                      "expulsion_share", "corruption_share")
 
 
-def mart_discipline_unit_year() -> Suite:
+def mart_discipline_unit_year(v: Vocabularies) -> Suite:
     """A row per unit and year (a quarter of a million nationally): GE sees, per structure and
     year, the smallest and the largest rate and shares, and how many rows count more persons
     than member-decisions."""
@@ -399,7 +425,7 @@ FUNNEL_COUNTS = ("activities", "members_inspected", "orgs_inspected", "members_i
                  "members_disciplined", "orgs_disciplined")
 
 
-def mart_inspection_funnel() -> Suite:
+def mart_inspection_funnel(v: Vocabularies) -> Suite:
     """A row per unit, year and authority (millions nationally): GE sees the smallest value of
     each count per year and authority."""
     smallest = ", ".join(f"min({c}) as {c}" for c in FUNNEL_COUNTS)
@@ -413,7 +439,7 @@ def mart_inspection_funnel() -> Suite:
     )
 
 
-def rpt_published_reconciliation() -> Suite:
+def rpt_published_reconciliation(v: Vocabularies) -> Suite:
     return Suite(
         name="rpt_published_reconciliation",
         asset=("marts", "rpt_published_reconciliation"),
@@ -423,12 +449,12 @@ def rpt_published_reconciliation() -> Suite:
                     "every figure gets one of the four statuses"),
             *_not_null("published_value", why="a figure without a value cannot be reconciled"),
             _between("published_value", "figures are counts", min_value=0),
-            _in_set("measure", MEASURES, "measure vocabulary"),
+            _in_set("measure", v.measures, "measure vocabulary"),
         ),
     )
 
 
-def raw_org_disciplines() -> Suite:
+def raw_org_disciplines(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_org_disciplines",
         asset=("raw", "org_disciplines"),
@@ -436,13 +462,13 @@ def raw_org_disciplines() -> Suite:
         expectations=(
             *_not_null("deciding_unit_code", "decision_ref", "target_unit_code",
                        why="business keys are never empty"),
-            _in_set("discipline_form", ORG_FORMS, "organisations get only organisation forms"),
-            _in_set("status", STATUSES, "status vocabulary"),
+            _in_set("discipline_form", v.org_forms, "organisations get only organisation forms"),
+            _in_set("status", v.statuses, "status vocabulary"),
         ),
     )
 
 
-def bridge_member_discipline_violation() -> Suite:
+def bridge_member_discipline_violation(v: Vocabularies) -> Suite:
     return Suite(
         name="bridge_member_discipline_violation",
         asset=("marts", "bridge_member_discipline_violation"),
@@ -454,20 +480,20 @@ def bridge_member_discipline_violation() -> Suite:
         expectations=(
             _between("missing_decision", "every bridge row names a decision", max_value=0),
             *_not_null("violation_category", why="every bridge row names a category"),
-            _in_set("violation_category", VIOLATION_CATEGORIES, "violation category vocabulary"),
+            _in_set("violation_category", v.violation_categories, "violation category vocabulary"),
         ),
     )
 
 
-def mart_breakdowns() -> Suite:
+def mart_breakdowns(v: Vocabularies) -> Suite:
     """The additive breakdown and the per-category counts, checked on one profile."""
     return Suite(
         name="mart_breakdowns",
         asset=("marts", "mart_discipline_breakdown"),
         key_columns=("source", "structure"),
-        query="""select 'breakdown' as source, structure, subject_kind, min(disciplined) as least,
-                        count(*) filter (where authority_type not in ('party_committee',
-                                                                      'inspection_committee'))
+        query=f"""select 'breakdown' as source, structure, subject_kind, min(disciplined) as least,
+                        count(*) filter (where not list_contains({v.authorities},
+                                                                 authority_type))
                             as unknown_authority
                  from marts.mart_discipline_breakdown group by all
                  union all
@@ -481,12 +507,12 @@ def mart_breakdowns() -> Suite:
             _between("least", "a breakdown row counts at least one decision", min_value=1),
             _between("unknown_authority", "authority vocabulary", max_value=0),
             _in_set("structure", ["as_of", "current"], "the two roll-up structures"),
-            _in_set("subject_kind", SUBJECT_KINDS, "subject kinds"),
+            _in_set("subject_kind", v.subject_kinds, "subject kinds"),
         ),
     )
 
 
-def org_unit_rollups() -> Suite:
+def org_unit_rollups(v: Vocabularies) -> Suite:
     """Roll-up bridges hold a row per unit and ancestor (about a million nationally): GE sees
     a profile per structure and distance."""
     return Suite(
@@ -513,7 +539,7 @@ def org_unit_rollups() -> Suite:
     )
 
 
-def histories() -> Suite:
+def histories(v: Vocabularies) -> Suite:
     return Suite(
         name="histories",
         asset=("marts", "fct_member_discipline_history"),
@@ -528,13 +554,13 @@ def histories() -> Suite:
                  group by all""",
         expectations=(
             _between("version_number", "versions are numbered from 1", min_value=1),
-            _in_set("status", STATUSES, "status vocabulary"),
+            _in_set("status", v.statuses, "status vocabulary"),
             *_not_null("is_current", why="each version knows whether it is the current one"),
         ),
     )
 
 
-def governance() -> Suite:
+def governance(v: Vocabularies) -> Suite:
     return Suite(
         name="governance",
         asset=("marts", "mart_governance_discipline"),
@@ -552,7 +578,7 @@ def governance() -> Suite:
     )
 
 
-def vocabularies() -> Suite:
+def vocabularies(v: Vocabularies) -> Suite:
     return Suite(
         name="vocabularies",
         asset=("marts", "dim_discipline_form"),
@@ -585,6 +611,8 @@ BUILDERS = (
 )
 
 
-def suites() -> dict[str, Suite]:
-    """Fresh suites: date bounds such as "not in the future" are taken at call time."""
-    return {suite.name: suite for suite in (build() for build in BUILDERS)}
+def suites(seeds_dir: Path = SEEDS_DIR) -> dict[str, Suite]:
+    """Fresh suites: date bounds such as "not in the future" are taken at call time, the
+    vocabularies from the seeds in `seeds_dir`."""
+    vocabularies = Vocabularies.of(seeds_dir)
+    return {suite.name: suite for suite in (build(vocabularies) for build in BUILDERS)}

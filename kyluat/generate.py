@@ -39,7 +39,9 @@ from pathlib import Path
 import duckdb
 
 from kyluat.admin_tree import OLD_TREE_FROM, write_admin_tree
+from kyluat.config import SEEDS_DIR
 from kyluat.readers import sql_text
+from kyluat.reference import MemberForms, member_forms
 from kyluat.samples.columns import (
     ACTIVITY_COLUMNS,
     GOVERNANCE_COLUMNS,
@@ -387,16 +389,49 @@ def _activities(con, plan: Plan) -> None:
     """)
 
 
-def _member_form(key: str, probationary: str, committee: str) -> str:
+# Shares of the member forms (of vocab_discipline_form), and the share of the first form a
+# probationary member may get; which forms a member may get comes from the seed
+# (`reference.MemberForms`).
+FORM_SHARES = {"reprimand": 0.55, "warning": 0.28, "removal_from_post": 0.07, "expulsion": 0.10}
+PROBATIONARY_FIRST_FORM_SHARE = 0.66
+
+
+def _form_draw(u: str, shares: dict[str, float], committee: str, forms: MemberForms) -> str:
+    """One of the forms of `shares` by the draw `u`; a form that needs a post goes to the
+    first form when the member holds none."""
+    def value(form: str) -> str:
+        if form in forms.needing_post:
+            return f"case when {committee} then '{form}' else '{forms.forms[0]}' end"
+        return f"'{form}'"
+
+    cases, upper = [], 0.0
+    for form, share in list(shares.items())[:-1]:
+        upper = round(upper + share, 9)
+        cases.append(f"when {u} < {upper} then {value(form)}")
+    last = value(list(shares)[-1])
+    return f"case {' '.join(cases)} else {last} end" if cases else last
+
+
+def _may_get(form: str, probationary: str, committee: str, forms: MemberForms) -> str:
+    """Whether a member may get `form` (SQL)."""
+    conditions = [f"not {probationary}"] if form not in forms.for_probationary else []
+    conditions += [committee] if form in forms.needing_post else []
+    return " and ".join(conditions) or "true"
+
+
+def _member_form(key: str, probationary: str, committee: str, forms: MemberForms) -> str:
     u = f"u01('form', {key})"
+    first, *others = forms.for_probationary
+    rest = sum(FORM_SHARES[f] for f in others)
+    probationary_shares = {first: PROBATIONARY_FIRST_FORM_SHARE} | {
+        f: (1 - PROBATIONARY_FIRST_FORM_SHARE) * FORM_SHARES[f] / rest for f in others}
     return (f"case when {probationary} then "
-            f"case when {u} < 0.66 then 'reprimand' else 'warning' end "
-            f"when {u} < 0.55 then 'reprimand' when {u} < 0.83 then 'warning' "
-            f"when {u} < 0.90 then case when {committee} then 'removal_from_post' "
-            f"else 'reprimand' end else 'expulsion' end")
+            f"{_form_draw(u, probationary_shares, committee, forms)} "
+            f"else {_form_draw(u, {f: FORM_SHARES[f] for f in forms.forms}, committee, forms)}"
+            " end")
 
 
-def _decisions(con, plan: Plan) -> None:
+def _decisions(con, plan: Plan, forms: MemberForms) -> None:
     cutoff = f"date '{plan.years[-1]}-12-31'"
     years = ", ".join(str(y) for y in plan.years)
     # Decisions that follow an activity: the conducting unit decides, on the subject member
@@ -454,7 +489,7 @@ def _decisions(con, plan: Plan) -> None:
                {_pick(SURNAMES, 'surname', 'rid')} || ' ' || {_pick(MIDDLE_NAMES, 'middle', 'rid')}
                    || ' ' || {_pick(GIVEN_NAMES, 'given', 'rid')} as member_name,
                authority_type,
-               {_member_form('rid', 'is_probationary', 'is_committee_member')}
+               {_member_form('rid', 'is_probationary', 'is_committee_member', forms)}
                    as discipline_form,
                decision_date, member_unit_code, {_categories('id')} as violation_categories,
                channel, is_committee_member, is_probationary, activity_ref,
@@ -465,12 +500,17 @@ def _decisions(con, plan: Plan) -> None:
                id, strftime(decision_date, '%Y-%m') as file_month
         from people
     """)
-    # Revisions: sent in the next month's file under the same business key.
+    # Revisions: sent in the next month's file under the same business key; an amendment
+    # moves the first member form to the second where the member may get it, any other form
+    # to the first.
+    first, second = forms.forms[:2]
+    may_get_second = _may_get(second, "is_probationary", "is_committee_member", forms)
     con.execute(f"""
         create table member_revision as
         select * exclude (discipline_form, status, file_month),
                case when u01('revoked', id) < 0.4 then discipline_form
-                    when discipline_form = 'reprimand' then 'warning' else 'reprimand' end
+                    when discipline_form = '{first}' and {may_get_second} then '{second}'
+                    else '{first}' end
                    as discipline_form,
                case when u01('revoked', id) < 0.4 then 'revoked' else 'amended' end as status,
                strftime(decision_date + interval 1 month, '%Y-%m') as file_month
@@ -606,8 +646,10 @@ def _copy(con, query: str, path: Path, fmt: str = "csv") -> int:
     return con.execute(f"copy ({query}) to '{text}' {options}").fetchone()[0]
 
 
-def generate(out_dir: str | Path, scale: float, seed: int = DEFAULT_SEED) -> dict[str, int]:
-    """Write the synthetic landing directory; returns rows written per file (relative path)."""
+def generate(out_dir: str | Path, scale: float, seed: int = DEFAULT_SEED,
+             seeds_dir: Path = SEEDS_DIR) -> dict[str, int]:
+    """Write the synthetic landing directory; returns rows written per file (relative path).
+    The contract's rules come from the vocabulary seeds in `seeds_dir`."""
     plan = Plan.of(scale, seed)
     out = Path(out_dir)
     for kind in ("org_units", "memberships", "member_disciplines", "org_disciplines",
@@ -625,7 +667,7 @@ def generate(out_dir: str | Path, scale: float, seed: int = DEFAULT_SEED) -> dic
         _tree(con, plan, tree_file)
         _memberships(con, plan)
         _activities(con, plan)
-        _decisions(con, plan)
+        _decisions(con, plan, member_forms(seeds_dir))
         _reports(con, plan)
         _governance(con, plan)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -56,7 +57,48 @@ def codes(vocabulary: str, flag: str | None = None, seeds_dir: Path = SEEDS_DIR)
     """The codes of vocabulary seed `vocab_<vocabulary>`, in seed order; with `flag`, only
     those whose column `flag` is true (e.g. discipline forms `applies_to_member`)."""
     return [row["code"] for row in _read_seed(f"vocab_{vocabulary}", seeds_dir)
-            if flag is None or row[flag].strip().lower() == "true"]
+            if flag is None or _flagged(row, flag)]
+
+
+def _flagged(row: dict[str, str], flag: str) -> bool:
+    return row[flag].strip().lower() == "true"
+
+
+@dataclass(frozen=True)
+class MemberForms:
+    """Which discipline forms a member may get (CONTRACT §4), from `vocab_discipline_form`:
+    a probationary member only those `allowed_for_probationary`, and a form that `needs_post`
+    only a member who holds a post (`is_committee_member`)."""
+    forms: tuple[str, ...]             # applies_to_member, in seed order
+    for_probationary: tuple[str, ...]
+    needing_post: tuple[str, ...]
+    label_vi: dict[str, str]
+    label_en: dict[str, str]
+
+    def allowed(self, probationary: bool, committee: bool) -> list[str]:
+        return [f for f in self.forms
+                if (not probationary or f in self.for_probationary)
+                and (committee or f not in self.needing_post)]
+
+    @property
+    def for_probationary_text(self) -> str:
+        """The forms a probationary member may get, as a clerk reads them."""
+        return " or ".join(self.label_vi[f].lower() for f in self.for_probationary)
+
+    def post_form_text(self, form: str) -> str:
+        return f"'{self.label_vi[form].lower()}' ({self.label_en[form].lower()})"
+
+
+@cache
+def member_forms(seeds_dir: Path = SEEDS_DIR) -> MemberForms:
+    rows = [r for r in _read_seed("vocab_discipline_form", seeds_dir)
+            if _flagged(r, "applies_to_member")]
+    return MemberForms(
+        forms=tuple(r["code"] for r in rows),
+        for_probationary=tuple(r["code"] for r in rows if _flagged(r, "allowed_for_probationary")),
+        needing_post=tuple(r["code"] for r in rows if _flagged(r, "needs_post")),
+        label_vi={r["code"]: r["label_vi"] for r in rows},
+        label_en={r["code"]: r["label_en"] for r in rows})
 
 
 def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
@@ -100,6 +142,16 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
         left join vocab_description d using (vocabulary)
         group by s.vocabulary
     """)
+    # The member form rules (`MemberForms`) as variables, for the validation statement.
+    forms = member_forms(seeds_dir)
+    con.execute("set variable kyluat_forms_for_probationary = ?::varchar[]",
+                [list(forms.for_probationary)])
+    con.execute("set variable kyluat_forms_for_probationary_text = ?",
+                [forms.for_probationary_text])
+    con.execute("set variable kyluat_forms_needing_post = ?::varchar[]",
+                [list(forms.needing_post)])
+    con.execute("set variable kyluat_post_form_text = map(?::varchar[], ?::varchar[])",
+                [list(forms.needing_post), [forms.post_form_text(f) for f in forms.needing_post]])
 
 
 @cache

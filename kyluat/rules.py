@@ -10,6 +10,10 @@ clerk who shifts a column puts a name where a date belongs, and the name must no
 
 from __future__ import annotations
 
+from kyluat.reference import member_forms
+
+_FORMS = member_forms()
+
 # code -> public reason; `{column}` is the contract column the rule is about.
 ROW_RULES = {
     "missing_value": "missing {column} (required)",
@@ -31,9 +35,10 @@ ROW_RULES = {
     "unit_not_valid_on_date": "{column} names a unit that did not exist on the row's date",
     "dates_out_of_order": "{column} is before the date it must follow",
     "form_not_for_probationary": "discipline_form is not allowed for a probationary member; "
-                                 "expected khiển trách or cảnh cáo",
-    "removal_needs_post": "discipline_form 'cách chức' (removal from post) needs a post, but "
-                          "is_committee_member is not true",
+                                 f"expected {_FORMS.for_probationary_text}",
+    "removal_needs_post": "discipline_form "
+                          + " or ".join(map(_FORMS.post_form_text, _FORMS.needing_post))
+                          + " needs a post, but is_committee_member is not true",
     "duplicate_key": "duplicate of an earlier row of the file (same business key)",
     "cell_too_long": "{column} is longer than the longest value a cell may hold",
     "damaged_value": "{column} holds a NUL byte or an unreadable character (the file is "

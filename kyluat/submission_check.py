@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat import reference
-from kyluat.config import Settings
+from kyluat.config import SEEDS_DIR, Settings
 from kyluat.contract import FORMATS, KINDS, Kind
 from kyluat.ingest import ensure_schema, refresh_known_units
 from kyluat.landing import file_sha256
@@ -71,19 +71,22 @@ def _tree_checked(settings: Settings, published_units: int, given_files: int) ->
             "org_units files too, or set KYLUAT_WAREHOUSE_DIR to the published warehouse")
 
 
-def validate_files(paths: list[Path], settings: Settings, kind: str | None = None) -> list[str]:
+def validate_files(paths: list[Path], settings: Settings, kind: str | None = None,
+                   seeds_dir: Path = SEEDS_DIR) -> list[str]:
     """Every problem of the files, as `file:row: reason`."""
-    return check_files(paths, settings, kind)[0]
+    return check_files(paths, settings, kind, seeds_dir=seeds_dir)[0]
 
 
 def check_files(paths: list[Path], settings: Settings, kind: str | None = None,
-                notes: list[str] | None = None) -> tuple[list[str], str]:
+                notes: list[str] | None = None,
+                seeds_dir: Path = SEEDS_DIR) -> tuple[list[str], str]:
     """The problems of the files, and which unit tree they were checked against; `notes`
-    collects what is probably a mistake but rejects nothing (kyluat/suspicious.py)."""
+    collects what is probably a mistake but rejects nothing (kyluat/suspicious.py); the
+    vocabularies and the rules they carry come from the seeds in `seeds_dir`."""
     notes = [] if notes is None else notes
     con = duckdb.connect()
     ensure_schema(con)
-    reference.load_vocabularies(con)
+    reference.load_vocabularies(con, seeds_dir)
     published_units = _seed_units(con, settings)
     problems: list[str] = []
     plan: list[tuple[Path, Kind]] = []

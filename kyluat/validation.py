@@ -363,19 +363,23 @@ class _Builder:
         return self._statement()
 
     def _member_form_rules(self):
+        # Which forms are allowed comes from the seed (`reference.MemberForms`), as variables
+        # set by `reference.load_vocabularies`.
         self.vocabularies.add("member_discipline_form")
         form = (f"getvariable('kyluat_vocab_member_discipline_form')"
                 f"[{self.fold_of('discipline_form')}]")
         probationary = f"coalesce({self.fold_of('is_probationary')} in {_TRUE}, false)"
         committee = f"coalesce({self.fold_of('is_committee_member')} in {_TRUE}, false)"
-        self.error(f"{probationary} and {form} in ('removal_from_post', 'expulsion')",
+        self.error(f"{probationary} and not list_contains("
+                   f"getvariable('kyluat_forms_for_probationary'), {form})",
                    _msg(_q("discipline_form "), _shown("n.discipline_form"),
-                        _q(" is not allowed for a probationary member; "
-                           "expected khiển trách or cảnh cáo")),
+                        _q(" is not allowed for a probationary member; expected "),
+                        "getvariable('kyluat_forms_for_probationary_text')"),
                    "form_not_for_probationary", "discipline_form")
-        self.error(f"{form} = 'removal_from_post' and not {probationary} and not {committee}",
-                   _q("discipline_form 'cách chức' (removal from post) needs a post, "
-                      "but is_committee_member is not true"),
+        self.error(f"list_contains(getvariable('kyluat_forms_needing_post'), {form}) "
+                   f"and not {probationary} and not {committee}",
+                   _msg(_q("discipline_form "), f"getvariable('kyluat_post_form_text')[{form}]",
+                        _q(" needs a post, but is_committee_member is not true")),
                    "removal_needs_post", "discipline_form")
 
     def _lookups(self) -> list[str]:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from kyluat.reference import member_forms
 from kyluat.samples.columns import (
     ACTIVITY_COLUMNS,
     MEMBER_COLUMNS,
@@ -198,6 +199,8 @@ VI_HEADER = ["Mã đơn vị quyết định", "Số quyết định", "Mã đ�
              "Hình thức kỷ luật", "Ngày quyết định", "Mã đơn vị đảng viên", "Nội dung vi phạm",
              "Qua công tác", "Cấp ủy viên", "Dự bị", "Trạng thái"]
 VI_AUTHORITY = {PC: "cấp ủy", IC: "ủy ban kiểm tra"}
+# Weights of the member forms; which a member may get comes from the seed (CONTRACT §4).
+FORM_WEIGHTS = {"reprimand": 55, "warning": 28, "removal_from_post": 7, "expulsion": 10}
 VI_FORM = {"reprimand": "khiển trách", "warning": "cảnh cáo", "removal_from_post": "cách chức",
            "expulsion": "khai trừ"}
 VI_CHANNEL = {"inspection": "kiểm tra", "supervision": "giám sát",
@@ -527,12 +530,9 @@ class SampleBuilder:
 
     def pick_form(self, person: Person) -> str:
         """A form allowed for this member (CONTRACT §4); no expulsion for a second decision."""
-        weights = {"reprimand": 55, "warning": 28}
-        if not person.probationary:
-            if person.committee:
-                weights["removal_from_post"] = 7
-            if person.decisions == 0:
-                weights["expulsion"] = 10
+        allowed = member_forms().allowed(person.probationary, person.committee)
+        weights = {form: weight for form, weight in FORM_WEIGHTS.items()
+                   if form in allowed and (form != "expulsion" or person.decisions == 0)}
         form = pick(self.rng, weights)
         person.decisions += 1
         person.expelled = form == "expulsion"
