@@ -1,5 +1,6 @@
 """dbt tests block publication too: a lost share of facts (row-count drop against the file
-analysts read) and a fact pointing at a unit that does not exist (referential integrity)."""
+analysts read), a fact pointing at a unit that does not exist (referential integrity) and a
+form that is no member form of the seed (vocabulary)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def test_row_count_drop_and_broken_reference_block_publication(sample_copy, caps
             insert into raw.member_disciplines
             select * replace ('ORPHAN-1' as decision_ref, 'NO-SUCH-UNIT' as member_unit_code)
             from raw.member_disciplines limit 1""")
+        # an organisation's form given to a member: not a member form of the seed
+        con.execute("""
+            insert into raw.member_disciplines
+            select * replace ('ORG-FORM-1' as decision_ref, 'dissolution' as discipline_form)
+            from raw.member_disciplines where decision_ref <> 'ORPHAN-1' limit 1""")
     assert lost > 50
 
     # Raw rows are never deleted, so no incremental run would notice: rebuild everything.
@@ -39,3 +45,6 @@ def test_row_count_drop_and_broken_reference_block_publication(sample_copy, caps
     assert ("marts/fct_member_discipline dbt test "
             "relationships_fct_member_discipline_member_unit_code") in out, out
     assert "from_field=NO-SUCH-UNIT" in out, out
+    assert ("marts/fct_member_discipline dbt test "
+            "in_vocabulary_fct_member_discipline_discipline_form") in out, out
+    assert "discipline_form=dissolution" in out, out
