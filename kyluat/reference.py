@@ -6,7 +6,7 @@ Ingestion reads the same seed files, so adding an alias is one line in one place
 from __future__ import annotations
 
 import csv
-import unicodedata
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,11 +41,25 @@ _DESCRIPTIONS = {
 }
 
 
+_FOLD_CONNECTION: duckdb.DuckDBPyConnection | None = None
+_FOLD_LOCK = threading.Lock()
+
+
 def fold(text: str) -> str:
-    """Python twin of `kyluat_fold`, for the handful of header names of a file."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.replace("_", " ").split())
+    """`kyluat_fold` of `text`, evaluated by DuckDB: one fold for the vocabulary values of
+    the rows (in SQL) and the handful of header names of a file (here)."""
+    global _FOLD_CONNECTION
+    with _FOLD_LOCK:
+        if _FOLD_CONNECTION is None:
+            _FOLD_CONNECTION = duckdb.connect()
+            _FOLD_CONNECTION.execute(FOLD_MACRO)
+        return _FOLD_CONNECTION.execute("select kyluat_fold(?)", [text]).fetchone()[0]
+
+
+def header_key(header: str) -> str:
+    """A header name as it is matched: underscores and any run of spaces (tabs, no-break
+    spaces) read as one space, then folded."""
+    return fold(" ".join(header.replace("_", " ").split()))
 
 
 def _read_seed(name: str, seeds_dir: Path) -> list[dict[str, str]]:
@@ -157,13 +171,13 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
 @cache
 def header_aliases(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], str]:
     """{(kind or '', folded alias): canonical column}; kind-specific entries win."""
-    return {(r["kind"], fold(r["alias"])): r["column_name"]
+    return {(r["kind"], header_key(r["alias"])): r["column_name"]
             for r in _read_seed("header_aliases", seeds_dir)}
 
 
 def canonical_header(kind: str, header: str, columns: set[str]) -> str | None:
     """The contract column a submitted header means, or None when it means nothing."""
-    key = fold(header)
+    key = header_key(header)
     if key.replace(" ", "_") in columns:
         return key.replace(" ", "_")
     aliases = header_aliases()

@@ -16,7 +16,7 @@ import duckdb
 
 from kyluat.contract import FORMATS, KINDS
 from kyluat.readers import LandingFile, SourceRead, read_into_src
-from kyluat.reference import canonical_header, fold
+from kyluat.reference import canonical_header, header_key
 from kyluat.rules import FileRejected
 
 _SAMPLE_BYTES = 1 << 20
@@ -39,7 +39,7 @@ def header_notes(kind: str, headers: list[str]) -> list[str]:
         return []
     notes = []
     for header in unknown:
-        close = difflib.get_close_matches(fold(header).replace(" ", "_"),
+        close = difflib.get_close_matches(header_key(header).replace(" ", "_"),
                                           sorted(columns - known), n=1, cutoff=_CUTOFF)
         if close:
             notes.append(f"`{header}` is not a column of {kind}; did you mean `{close[0]}`?")
