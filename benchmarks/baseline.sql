@@ -10,24 +10,17 @@
 --   reconciliation               each submitted aggregate figure beside the computed value
 --
 -- No Dagster, no dbt, no per-file bookkeeping: a lower bound for the same answers.
--- Variables set by the caller (benchmarks/run.py):
+-- Set by the caller (benchmarks/run.py, `baseline_prelude`), from the rules' homes in kyluat and
+-- dbt_project: the macros kyluat_fold (kyluat.reference), pdate (kyluat.validation's date
+-- parser), to_bool and is_bool (its yes/no words), and the variables
 --   landing  the landing directory          seeds  dbt_project/seeds
 --   ipad     HMAC inner pad (hex, 64 bytes)   opad   HMAC outer pad (hex, 64 bytes)
--- e.g. duckdb out.duckdb -c "set variable landing = '...'; ...; .read benchmarks/baseline.sql"
+--   open_valid_to (dbt var), default_status, default_value_qualifier, default_scope (the
+--   contract's defaults)
 
-create or replace macro fold(s) as
-    regexp_replace(replace(strip_accents(lower(nfc_normalize(trim(s)))), 'đ', 'd'), '\s+', ' ', 'g');
 create or replace macro clean(s) as nullif(trim(nfc_normalize(s)), '');
-create or replace macro pdate(s) as
-    case when regexp_full_match(s, '[0-9]{4}-.*|.*/[0-9]{4}') then
-        coalesce(try_strptime(s, '%Y-%m-%d'), try_strptime(s, '%d/%m/%Y'))::date end;
 create or replace macro is_formula(s) as coalesce(regexp_matches(s, '^[=+\-@]'), false);
 create or replace macro is_count(s) as s is null or regexp_full_match(s, '[0-9]+(\.0+)?');
-create or replace macro to_bool(s) as
-    coalesce(fold(s) in ('true', '1', 'yes', 'y', 'co', 't', 'x'), false);
-create or replace macro is_bool(s) as
-    s is null or fold(s) in ('true', '1', 'yes', 'y', 'co', 't', 'x', 'false', '0', 'no', 'n',
-                             'khong', 'f');
 create or replace macro member_key(id) as
     sha256(unhex(getvariable('opad')) || unhex(sha256(unhex(getvariable('ipad'))
         || encode(upper(regexp_replace(id, '\s+', '', 'g'))))));
@@ -52,7 +45,7 @@ with seeds as (
     select 'org_discipline_form', code, unnest(terms) from seeds
     where vocabulary = 'discipline_form' and for_org
 )
-select distinct vocabulary, fold(term) as k, code from terms where trim(term) <> '';
+select distinct vocabulary, kyluat_fold(term) as k, code from terms where trim(term) <> '';
 
 -- Which forms a member may get (CONTRACT §4), from the seed as the pipeline reads it.
 set variable forms_for_probationary = (
@@ -92,20 +85,20 @@ set variable v_scope = (select map_from_entries(list((k, code))) from vocab
                         where vocabulary = 'scope');
 
 create or replace macro codes(s, voc) as
-    list_sort(list_distinct(list_transform(split_list(s), lambda x: voc[fold(x)])));
+    list_sort(list_distinct(list_transform(split_list(s), lambda x: voc[kyluat_fold(x)])));
 create or replace macro all_known(s, voc) as
-    len(list_filter(split_list(s), lambda x: voc[fold(x)] is null)) = 0;
+    len(list_filter(split_list(s), lambda x: voc[kyluat_fold(x)] is null)) = 0;
 create or replace macro filter_codes(s, voc) as
-    case when fold(s) in ('all', 'tat ca') then ['all'] else codes(s, voc) end;
+    case when kyluat_fold(s) in ('all', 'tat ca') then ['all'] else codes(s, voc) end;
 create or replace macro filter_known(s, voc) as
-    fold(s) in ('all', 'tat ca') or (len(split_list(s)) > 0 and all_known(s, voc));
+    kyluat_fold(s) in ('all', 'tat ca') or (len(split_list(s)) > 0 and all_known(s, voc));
 create or replace macro admits(filter, value) as
     list_contains(filter, 'all') or list_contains(filter, value);
 
 -- Organisation tree ------------------------------------------------------------------------
 create or replace table org_units_typed as
 select clean(unit_code) as unit_code, pdate(clean(valid_from)) as valid_from,
-       clean(name) as name, getvariable('v_level')[fold(level)] as level,
+       clean(name) as name, getvariable('v_level')[kyluat_fold(level)] as level,
        clean(parent_code) as parent_code, pdate(clean(valid_to)) as valid_to,
        split_list(clean(successor_codes)) as successor_codes,
        filename, row_number() over () as ordinal,
@@ -114,14 +107,14 @@ select clean(unit_code) as unit_code, pdate(clean(valid_from)) as valid_from,
            or pdate(clean(valid_from)) > current_date
            or pdate(clean(valid_to)) <= pdate(clean(valid_from))
            or clean(unit_code) is null or clean(valid_from) is null or clean(name) is null
-           or getvariable('v_level')[fold(level)] is null
+           or getvariable('v_level')[kyluat_fold(level)] is null
            or is_formula(unit_code) or is_formula(name) or is_formula(parent_code), false)
            as bad
 from read_csv(getvariable('landing') || '/org_units/*.csv', all_varchar = true,
               filename = true, header = true);
 
 create or replace table units as
-select unit_code, valid_from, coalesce(valid_to, date '9999-12-31') as valid_to, name, level,
+select unit_code, valid_from, coalesce(valid_to, getvariable('open_valid_to')) as valid_to, name, level,
        parent_code, successor_codes
 from org_units_typed where not bad
 qualify row_number() over (partition by unit_code, valid_from
@@ -173,11 +166,11 @@ from read_csv(getvariable('landing') || '/member_disciplines/*.csv', all_varchar
 create or replace table md_checked as
 with typed as (
     select *,
-           getvariable('v_authority')[fold(authority_type)] as authority_code,
-           getvariable('v_member_form')[fold(discipline_form)] as form_code,
-           getvariable('v_channel')[fold(channel)] as channel_code,
-           coalesce(getvariable('v_status')[fold(status)],
-                    case when status is null then 'in_force' end) as status_code,
+           getvariable('v_authority')[kyluat_fold(authority_type)] as authority_code,
+           getvariable('v_member_form')[kyluat_fold(discipline_form)] as form_code,
+           getvariable('v_channel')[kyluat_fold(channel)] as channel_code,
+           coalesce(getvariable('v_status')[kyluat_fold(status)],
+                    case when status is null then getvariable('default_status') end) as status_code,
            pdate(decision_date) as decided_on, pdate(violation_date) as violated_on,
            to_bool(is_committee_member) as committee, to_bool(is_probationary) as probationary
     from md_raw
@@ -238,14 +231,14 @@ with raw as (
 ), typed as (
     select clean(deciding_unit_code) as deciding_unit_code, clean(decision_ref) as decision_ref,
            clean(target_unit_code) as target_unit_code,
-           getvariable('v_authority')[fold(authority_type)] as authority_type,
-           getvariable('v_org_form')[fold(discipline_form)] as discipline_form,
+           getvariable('v_authority')[kyluat_fold(authority_type)] as authority_type,
+           getvariable('v_org_form')[kyluat_fold(discipline_form)] as discipline_form,
            pdate(clean(decision_date)) as decision_date,
            codes(violation_categories, getvariable('v_category')) as violation_categories,
            all_known(violation_categories, getvariable('v_category')) as categories_ok,
-           getvariable('v_channel')[fold(channel)] as channel, clean(activity_ref) as activity_ref,
-           coalesce(getvariable('v_status')[fold(status)],
-                    case when clean(status) is null then 'in_force' end) as status,
+           getvariable('v_channel')[kyluat_fold(channel)] as channel, clean(activity_ref) as activity_ref,
+           coalesce(getvariable('v_status')[kyluat_fold(status)],
+                    case when clean(status) is null then getvariable('default_status') end) as status,
            filename, ordinal
     from raw
 )
@@ -281,9 +274,9 @@ with raw as (
                   filename = true, header = true, union_by_name = true)
 ), typed as (
     select *,
-           getvariable('v_authority')[fold(authority_type)] as authority_code,
-           getvariable('v_activity_type')[fold(activity_type)] as type_code,
-           getvariable('v_subject_kind')[fold(subject_kind)] as kind_code,
+           getvariable('v_authority')[kyluat_fold(authority_type)] as authority_code,
+           getvariable('v_activity_type')[kyluat_fold(activity_type)] as type_code,
+           getvariable('v_subject_kind')[kyluat_fold(subject_kind)] as kind_code,
            pdate(start_date) as started_on, pdate(end_date) as ended_on
     from raw
 )
@@ -346,16 +339,17 @@ with raw as (
 ), typed as (
     select clean(reporting_unit_code) as reporting_unit_code,
            pdate(clean(period_start)) as period_start, pdate(clean(period_end)) as period_end,
-           getvariable('v_measure')[fold(measure)] as measure,
-           getvariable('v_subject_kind')[fold(subject_kind)] as subject_kind,
+           getvariable('v_measure')[kyluat_fold(measure)] as measure,
+           getvariable('v_subject_kind')[kyluat_fold(subject_kind)] as subject_kind,
            filter_codes(authority_type, getvariable('v_authority')) as authority_type,
            filter_codes(discipline_form, getvariable('v_form')) as discipline_form,
            filter_codes(violation_category, getvariable('v_category')) as violation_category,
            filter_codes(channel, getvariable('v_channel')) as channel,
            clean(source_ref) as source_ref, value::bigint as value,
-           coalesce(getvariable('v_qualifier')[fold(value_qualifier)], 'exact')
+           coalesce(getvariable('v_qualifier')[kyluat_fold(value_qualifier)],
+                    getvariable('default_value_qualifier'))
                as value_qualifier,
-           coalesce(getvariable('v_scope')[fold(scope)], 'unit_and_below') as scope,
+           coalesce(getvariable('v_scope')[kyluat_fold(scope)], getvariable('default_scope')) as scope,
            pdate(clean(as_of_date)) as as_of_date,
            filter_known(authority_type, getvariable('v_authority'))
            and filter_known(discipline_form, getvariable('v_form'))

@@ -135,19 +135,43 @@ def child_pipeline() -> None:
     })
 
 
+def baseline_prelude(landing: str, key: bytes) -> str:
+    """What benchmarks/baseline.sql takes from the homes of the rules: the fold, the date
+    parser, the yes/no words, the open end of a unit version and the contract's defaults."""
+    import yaml
+
+    from kyluat.config import DBT_PROJECT_DIR, SEEDS_DIR
+    from kyluat.contract import AGGREGATE_REPORTS, MEMBER_DISCIPLINES
+    from kyluat.readers import sql_text
+    from kyluat.reference import FOLD_SQL
+    from kyluat.validation import FALSE_WORDS, TRUE_WORDS, parse_date_sql
+
+    dbt_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    block = key.ljust(64, b"\0")
+    defaults = {"default_status": MEMBER_DISCIPLINES.column("status").default,
+                "default_value_qualifier": AGGREGATE_REPORTS.column("value_qualifier").default,
+                "default_scope": AGGREGATE_REPORTS.column("scope").default}
+    return "\n".join([
+        f"create or replace macro kyluat_fold(s) as {FOLD_SQL};",
+        f"create or replace macro pdate(s) as {parse_date_sql('s')};",
+        f"create or replace macro to_bool(s) as coalesce(kyluat_fold(s) in {TRUE_WORDS}, false);",
+        "create or replace macro is_bool(s) as "
+        f"s is null or kyluat_fold(s) in {TRUE_WORDS} or kyluat_fold(s) in {FALSE_WORDS};",
+        f"set variable landing = {sql_text(landing)};",
+        f"set variable seeds = {sql_text(str(SEEDS_DIR))};",
+        f"set variable ipad = '{bytes(b ^ 0x36 for b in block).hex()}';",
+        f"set variable opad = '{bytes(b ^ 0x5C for b in block).hex()}';",
+        f"set variable open_valid_to = date '{dbt_vars['open_valid_to']}';",
+        *(f"set variable {name} = {sql_text(value)};" for name, value in defaults.items()),
+    ])
+
+
 def child_baseline(landing: str, db: str) -> None:
     import duckdb
 
-    from kyluat.config import SEEDS_DIR
-
-    key = BENCH_KEY.encode()
-    block = key.ljust(64, b"\0")
     t0 = time.perf_counter()
     con = duckdb.connect(db)
-    con.execute(f"set variable landing = '{landing}'")
-    con.execute(f"set variable seeds = '{SEEDS_DIR}'")
-    con.execute(f"set variable ipad = '{bytes(b ^ 0x36 for b in block).hex()}'")
-    con.execute(f"set variable opad = '{bytes(b ^ 0x5C for b in block).hex()}'")
+    con.execute(baseline_prelude(landing, BENCH_KEY.encode()))
     con.execute(BASELINE_SQL.read_text())
     con.execute("checkpoint")
     con.close()

@@ -37,7 +37,7 @@ from kyluat.readers import (
     workbook_kinds,
 )
 from kyluat.rules import FileRejected, public_reason
-from kyluat.validation import SQL_TYPES, UNIT_VERSIONS_SQL, check_src
+from kyluat.validation import SQL_TYPES, UNIT_VERSIONS_SQL, check_src, parse_date_sql
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +189,11 @@ def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") 
     same grouped by unit (both are read by `check_src`)."""
     query = f"select unit_code, valid_from, valid_to, successor_codes from {units}"
     if kind.name == "org_units":
-        parse = ("coalesce(try_strptime(trim({0}), '%Y-%m-%d'), "
-                 "try_strptime(trim({0}), '%d/%m/%Y'))::date")
         query += f"""
             union all
-            select trim(nfc_normalize(unit_code)), {parse.format('valid_from')},
-                   {parse.format('valid_to')},
+            select trim(nfc_normalize(unit_code)),
+                   {parse_date_sql('trim(nfc_normalize(valid_from))')},
+                   {parse_date_sql('trim(nfc_normalize(valid_to))')},
                    list_filter(list_transform(string_split(successor_codes, ';'),
                                               lambda x: trim(nfc_normalize(x))),
                                lambda x: x <> '')

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat.config import DBT_PROJECT_DIR, Settings
-from kyluat.locking import retry_on_lock
+from kyluat.locking import connect, retry_on_lock
 
 # Schemas analysts read. raw/staging/intermediate stay in the working file.
 PUBLISHED_SCHEMAS = ("marts", "audit")
@@ -307,7 +307,7 @@ def capture_published_row_counts(settings: Settings) -> dict[str, int]:
                     f"select count(*) from marts.{name}").fetchone()[0]
         finally:
             published.close()
-    con = duckdb.connect(str(settings.working_db))
+    con = connect(settings.working_db)
     try:
         ensure_schema(con)
         con.execute("begin transaction")

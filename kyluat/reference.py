@@ -16,10 +16,9 @@ import duckdb
 from kyluat.config import SEEDS_DIR
 
 # Folding used for vocabulary values in SQL: case, diacritics, đ, inner whitespace.
-FOLD_MACRO = r"""
-create or replace temp macro kyluat_fold(s) as
-    regexp_replace(replace(strip_accents(lower(nfc_normalize(trim(s)))), 'đ', 'd'), '\s+', ' ', 'g')
-"""
+FOLD_SQL = (r"regexp_replace(replace(strip_accents(lower(nfc_normalize(trim(s)))), 'đ', 'd'), "
+            r"'\s+', ' ', 'g')")
+FOLD_MACRO = f"create or replace temp macro kyluat_fold(s) as {FOLD_SQL}"
 
 # Vocabularies that are subsets of a seed, with the words a clerk understands.
 _DERIVED = {

@@ -44,8 +44,8 @@ def _seed_units(con, settings: Settings) -> int:
         con.execute("""
             insert into raw.org_units (unit_code, valid_from, valid_to, successor_codes,
                                        _file_id, _row_number)
-            select unit_code, valid_from, nullif(valid_to, date '9999-12-31'), successor_codes,
-                   0, 0
+            select unit_code, valid_from, case when not is_current then valid_to end,
+                   successor_codes, 0, 0
             from published.marts.dim_org_unit
         """)
         con.execute("detach published")

@@ -39,8 +39,9 @@ SQL_TYPES = {
     T.CODE: "varchar", T.VOCAB: "varchar", T.VOCAB_LIST: "varchar[]", T.MEMBER_ID: "varchar",
 }
 
-_TRUE = "('true', '1', 'yes', 'y', 'co', 't', 'x')"
-_FALSE = "('false', '0', 'no', 'n', 'khong', 'f')"
+# Folded yes/no words (kyluat_fold).
+TRUE_WORDS = "('true', '1', 'yes', 'y', 'co', 't', 'x')"
+FALSE_WORDS = "('false', '0', 'no', 'n', 'khong', 'f')"
 
 
 def _q(text: str) -> str:
@@ -74,8 +75,9 @@ def _split(v: str) -> str:
             "lambda x: x <> '')")
 
 
-def _parse_date(v: str) -> str:
-    # The year has four digits: strptime would read 15/03/23 as the year 23.
+def parse_date_sql(v: str) -> str:
+    """The date a submitted value `v` (SQL, trimmed) means, or null: the one date parser.
+    The year has four digits: strptime would read 15/03/23 as the year 23."""
     return (f"case when regexp_full_match({v}, '[0-9]{{4}}-.*|.*/[0-9]{{4}}') then "
             f"coalesce(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'), "
             f"try_strptime({v}, '%Y-%m-%d %H:%M:%S'))::date end")
@@ -117,7 +119,7 @@ class _Builder:
     def date_of(self, name: str) -> str:
         """The parsed value of date column `name` (parsed once per distinct value)."""
         assert self.kind.column(name).type is T.DATE
-        self.helpers.setdefault(name, {}).setdefault(f"_d_{name}", _parse_date(f"n.{name}"))
+        self.helpers.setdefault(name, {}).setdefault(f"_d_{name}", parse_date_sql(f"n.{name}"))
         return f"n._d_{name}"
 
     def fold_of(self, name: str) -> str:
@@ -207,8 +209,9 @@ class _Builder:
 
     def _bool(self, c, v, label):
         folded = self.fold_of(c.name)
-        self.value(c.name, f"coalesce({folded} in {_TRUE}, false)")
-        self.error(f"{v} is not null and {folded} not in {_TRUE} and {folded} not in {_FALSE}",
+        self.value(c.name, f"coalesce({folded} in {TRUE_WORDS}, false)")
+        self.error(f"{v} is not null and {folded} not in {TRUE_WORDS} "
+                   f"and {folded} not in {FALSE_WORDS}",
                    _msg(label, _shown(v), _q(" is not a yes/no value; write có or không")),
                    "not_yes_no", c.name)
 
@@ -368,8 +371,8 @@ class _Builder:
         self.vocabularies.add("member_discipline_form")
         form = (f"getvariable('kyluat_vocab_member_discipline_form')"
                 f"[{self.fold_of('discipline_form')}]")
-        probationary = f"coalesce({self.fold_of('is_probationary')} in {_TRUE}, false)"
-        committee = f"coalesce({self.fold_of('is_committee_member')} in {_TRUE}, false)"
+        probationary = f"coalesce({self.fold_of('is_probationary')} in {TRUE_WORDS}, false)"
+        committee = f"coalesce({self.fold_of('is_committee_member')} in {TRUE_WORDS}, false)"
         self.error(f"{probationary} and not list_contains("
                    f"getvariable('kyluat_forms_for_probationary'), {form})",
                    _msg(_q("discipline_form "), _shown("n.discipline_form"),

@@ -22,5 +22,5 @@ from {{ ref('int_org_unit_current_map') }} as map
 inner join {{ ref('int_org_unit_ancestry') }} as ancestry
     on
         map.current_unit_code = ancestry.unit_code
-        and ancestry.valid_to = date '9999-12-31'
+        and ancestry.valid_to = {{ open_valid_to() }}
 where {{ when_unit_tree_changed() }}

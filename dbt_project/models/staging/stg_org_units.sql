@@ -1,4 +1,5 @@
--- Current version of each unit version (unit_code, valid_from); open-ended versions end in 9999.
+-- Current version of each unit version (unit_code, valid_from); open-ended versions end on
+-- open_valid_to().
 with current_rows as (
     {{ current_version(source('raw', 'org_units'), ['unit_code', 'valid_from']) }}
 )
@@ -6,7 +7,7 @@ with current_rows as (
 select
     unit_code,
     valid_from,
-    coalesce(valid_to, date '9999-12-31') as valid_to,
+    coalesce(valid_to, {{ open_valid_to() }}) as valid_to,
     valid_to is null as is_open,
     name as unit_name,
     level,
