@@ -11,7 +11,7 @@ of the relation; it runs in the next pipeline run as part of that relation's blo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,6 @@ class Suite:
     key_columns: tuple[str, ...] = ()   # shown for failing rows (never personal data)
     query: str | None = None       # defaults to every row of the asset's relation
     blocking: bool = True
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def relation(self) -> str:
@@ -112,9 +111,8 @@ def _not_null(*columns: str, why: str) -> tuple[Expectation, ...]:
                  for c in columns)
 
 
-def _in_set(column: str, values: list, why: str, **extra) -> Expectation:
-    return Expectation("ExpectColumnValuesToBeInSet",
-                       {"column": column, "value_set": values, **extra}, why)
+def _in_set(column: str, values: list, why: str) -> Expectation:
+    return Expectation("ExpectColumnValuesToBeInSet", {"column": column, "value_set": values}, why)
 
 
 def _between(column: str, why: str, **bounds) -> Expectation:

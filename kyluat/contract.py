@@ -6,7 +6,7 @@ lives in one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -63,7 +63,6 @@ class Kind:
     member_form_rules: bool = False  # probationary and removal-from-post rules (§4)
     vintage_column: str | None = None  # same key, other vintage: kept beside, not a duplicate
     description: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def key_columns(self) -> list[Column]:

@@ -363,7 +363,7 @@ class _Builder:
                        "dates_out_of_order", order.later)
         if self.kind.member_form_rules:
             self._member_form_rules()
-        return self._statement()
+        return self._query()
 
     def _member_form_rules(self):
         # Which forms are allowed comes from the seed (`reference.MemberForms`), as variables
@@ -430,7 +430,9 @@ class _Builder:
                 raise ValueError(f"{kind.name}.{c.name}: no key comparison for {c.type}")
         return ", ".join(exprs), joins
 
-    def _statement(self) -> str:
+    def _query(self) -> str:
+        """The query of the checked rows (see the module docstring), each reason of a duplicate
+        apart in `_duplicate_reason` and whether it can never be fixed in `_unfixable`."""
         kind = self.kind
         normalized, joins = [], []
         for c in kind.columns:
@@ -488,7 +490,6 @@ class _Builder:
                   "lambda e: e is not null)") if parts else f"[]::{REASON_TYPE}[]"
         failing = " or ".join(gate) or "false"
         return f"""
-        create or replace temp table checked as
         with {', '.join(self._lookups()) + ', ' if self.helpers else ''}normalized as (
             select src._file_id, src._row_number, {', '.join(normalized)}
             from src{''.join(joins)}
@@ -558,12 +559,11 @@ def check_src(con: duckdb.DuckDBPyConnection, kind: Kind, key: Keys,
     `prehashed`: `src` holds member keys instead of ids (quarantined rows checked again).
     """
     # One statement: a second pass over `checked` would copy every row of a large file again.
-    create = "create or replace temp table checked as"
     builder = _Builder(kind, key, prehashed)
-    query = builder.build().split(create, 1)[1]
+    query = builder.build()
     set_vocabulary_variables(con, builder.vocabularies)
     con.execute(f"""
-        {create}
+        create or replace temp table checked as
         select * exclude (_errors, _duplicate_reason, _unfixable),
                case when _duplicate_reason is null then _errors
                     else list_append(_errors, _duplicate_reason) end as _errors,
