@@ -80,7 +80,7 @@ ui: setup
 	  --host $(UI_HOST) --port $(UI_PORT)
 
 sample: setup
-	$(BIN)/python -m kyluat.samples.quang_nam
+	$(BIN)/python -m synthetic.quang_nam
 
 # Kills of `kyluat run` in every stage and fuzzed submissions (docs/hostile_input.md); about
 # 25 minutes with the defaults. KILLS=12 FUZZ=60 is the bounded run of CI.

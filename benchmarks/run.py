@@ -330,7 +330,7 @@ def _require(run: dict, what: str) -> None:
 
 
 def bench_scale(scale: float, seed: int, work: Path, repeat: int, incremental: bool) -> dict:
-    from kyluat.generate import Plan, generate
+    from synthetic.generate import Plan, generate
 
     root = work / f"scale_{scale:g}"
     shutil.rmtree(root, ignore_errors=True)

@@ -36,7 +36,7 @@ from datetime import date
 from importlib.util import find_spec
 from pathlib import Path
 
-from kyluat.samples.columns import ORG_UNIT_COLUMNS
+from kyluat.contract import ORG_UNITS
 
 CENTRE = "TW"
 CENTRE_FROM = date(1930, 2, 3)
@@ -156,6 +156,6 @@ def write_admin_tree(out_dir: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(ORG_UNIT_COLUMNS)
+        writer.writerow(c.name for c in ORG_UNITS.columns)
         writer.writerows(unit.row() for unit in admin_tree())
     return path

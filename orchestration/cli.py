@@ -325,7 +325,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from kyluat.generate import DEFAULT_SEED, generate
+    try:
+        from synthetic.generate import DEFAULT_SEED, generate
+    except ImportError:
+        raise UsageError("kyluat generate writes synthetic data from a source checkout (its "
+                         "synthetic/ folder); run it there") from None
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} is a file; give a folder to write the landing "

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from kyluat.admin_tree import write_admin_tree
-from kyluat.samples.columns import MEMBER_COLUMNS, MEMBERSHIP_COLUMNS
+from synthetic.columns import MEMBER_COLUMNS, MEMBERSHIP_COLUMNS
 from tests.conftest import make_workspace
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,6 @@
 """Dependencies run one way: orchestration/ uses kyluat/ and data_quality/, never the reverse,
-and the library does not reach into the Great Expectations layer either."""
+the library does not reach into the Great Expectations layer either, and neither imports the
+synthetic data writers (synthetic/)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def imported_modules(package: str) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize(("package", "forbidden"), [
-    ("kyluat", ("orchestration", "data_quality")),
-    ("data_quality", ("orchestration",)),
+    ("kyluat", ("orchestration", "data_quality", "synthetic")),
+    ("data_quality", ("orchestration", "synthetic")),
 ])
 def test_lower_layers_never_import_higher_ones(package, forbidden):
     offending = {path: sorted(n for n in names if n.split(".")[0] in forbidden)
@@ -38,3 +39,15 @@ def test_the_walk_sees_function_level_imports():
     """The check would be blind if it missed imports inside functions (as the CLI uses)."""
     cli = imported_modules("orchestration")["orchestration/cli.py"]
     assert "orchestration.pipeline" in cli and "kyluat.submission_check" in cli
+
+
+def test_the_synthetic_data_writers_are_not_shipped():
+    """The sample writer and the generator (synthetic/) live beside the runtime packages, out
+    of the wheel; the runtime never imports them (above)."""
+    import tomllib
+
+    wheel = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = wheel["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert "synthetic" not in packages and {"kyluat", "orchestration"} <= set(packages)
+    assert not (REPO_ROOT / "kyluat" / "generate.py").exists()
+    assert (REPO_ROOT / "synthetic" / "quang_nam.py").exists()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from kyluat.config import Settings
-from kyluat.generate import Plan, generate
 from kyluat.submission_check import validate_files
 from orchestration.cli import main
+from synthetic.generate import Plan, generate
 
 SCALE = 0.01
 

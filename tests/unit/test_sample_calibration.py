@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kyluat.samples.quang_nam import generate
+from synthetic.quang_nam import generate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = REPO_ROOT / "warehouse" / "samples" / "quang_nam_2021_2023"
@@ -200,7 +200,7 @@ def test_committed_sample_is_what_the_script_writes(sample: Path) -> None:
     assert landing_files(COMMITTED) == landing_files(sample)
     for rel in landing_files(sample):
         assert (COMMITTED / rel).read_bytes() == (sample / rel).read_bytes(), (
-            f"{rel} differs: rerun python -m kyluat.samples.quang_nam")
+            f"{rel} differs: rerun python -m synthetic.quang_nam")
 
 
 def test_another_seed_gives_other_records_with_the_same_figures(tmp_path: Path) -> None:

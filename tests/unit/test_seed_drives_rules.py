@@ -11,8 +11,8 @@ import pytest
 
 from data_quality.suites import suites
 from kyluat.config import SEEDS_DIR, Settings
-from kyluat.generate import generate
 from kyluat.submission_check import validate_files
+from synthetic.generate import generate
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 # Row 2 gives a probationary member a warning (cảnh cáo), rows 3 and 4 removal and expulsion.

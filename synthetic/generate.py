@@ -42,7 +42,7 @@ from kyluat.admin_tree import OLD_TREE_FROM, write_admin_tree
 from kyluat.config import SEEDS_DIR
 from kyluat.readers import sql_text
 from kyluat.reference import MemberForms, member_forms
-from kyluat.samples.columns import (
+from synthetic.columns import (
     ACTIVITY_COLUMNS,
     GOVERNANCE_COLUMNS,
     MEMBER_COLUMNS,
@@ -724,7 +724,7 @@ def _readme(plan: Plan, counts: dict[str, int]) -> str:
 districts and communes with their GSO codes). The party units on it, members, names,
 decisions, activities, reports and indices are invented; codes such as `D490-G012` name no
 real organisation. Written by `kyluat generate --scale {plan.scale:g} --seed {plan.seed}`
-(`kyluat/generate.py`); the same command writes byte-identical files.
+(`synthetic/generate.py`); the same command writes byte-identical files.
 
 Years {plan.years[0]}..{plan.years[-1]}; {PROVINCES} provinces merged into
 {SURVIVING_PROVINCES} on {MERGER_DAY}, {plan.districts} districts (abolished on

@@ -1,8 +1,9 @@
 """Column order of the synthetic submission files (the bundled sample and `kyluat generate`),
 as units export them: the contract fixes the names, not the order."""
 
-ORG_UNIT_COLUMNS = ["unit_code", "valid_from", "name", "level", "parent_code", "unit_type",
-                    "valid_to", "successor_codes"]
+from kyluat.contract import ORG_UNITS
+
+ORG_UNIT_COLUMNS = [c.name for c in ORG_UNITS.columns]  # as the tree file (kyluat.admin_tree)
 MEMBERSHIP_COLUMNS = ["unit_code", "as_of_date", "members", "party_organizations"]
 MEMBER_COLUMNS = ["deciding_unit_code", "decision_ref", "member_id", "member_name",
                   "authority_type", "discipline_form", "decision_date", "member_unit_code",

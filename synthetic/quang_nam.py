@@ -19,7 +19,7 @@ file wins), revoked decisions excluded, each (unit, decision, member) once,
 the period, and the scope rolled up through the tree valid on the decision
 date. A distractor is planted for each rule.
 
-Usage: python -m kyluat.samples.quang_nam [--out DIR] [--seed S]
+Usage: python -m synthetic.quang_nam [--out DIR] [--seed S]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from kyluat.reference import member_forms
-from kyluat.samples.columns import (
+from synthetic.columns import (
     ACTIVITY_COLUMNS,
     MEMBER_COLUMNS,
     ORG_DISCIPLINE_COLUMNS,
@@ -45,7 +45,7 @@ from kyluat.samples.columns import (
     REPORT_COLUMNS,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "warehouse" / "samples" / "quang_nam_2021_2023"
 DEFAULT_SEED = 20240101
 
@@ -1084,7 +1084,7 @@ def readme(sample: SampleBuilder, counts: dict[str, int]) -> str:
 **EVERY RECORD IN THIS FOLDER IS SYNTHETIC.** No member, decision, activity,
 report or membership count is real; names of persons, communes, wards, party
 cells and most agencies are invented. It was written by
-`python -m kyluat.samples.quang_nam --seed {sample.seed}` (`kyluat/samples/quang_nam.py`);
+`python -m synthetic.quang_nam --seed {sample.seed}` (`synthetic/quang_nam.py`);
 do not edit it by hand, rerun the script (same seed, byte-identical files).
 
 Real are only: the top of the organisation tree (Trung ương, Tỉnh ủy Quảng Nam,
