@@ -20,6 +20,8 @@ PUBLISHED_DB_NAME = "analytics.duckdb"
 class Settings:
     landing_dir: Path
     warehouse_dir: Path
+    # the member-id keys, one a line; None: KYLUAT_PSEUDONYM_KEY(_FILE) (kyluat/pseudonym.py)
+    pseudonym_key_file: Path | None = None
 
     @property
     def working_db(self) -> Path:
@@ -41,12 +43,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, landing_dir: str | Path | None = None,
-                 warehouse_dir: str | Path | None = None) -> Settings:
+                 warehouse_dir: str | Path | None = None,
+                 pseudonym_key_file: str | Path | None = None) -> Settings:
         warehouse = Path(warehouse_dir or os.environ.get("KYLUAT_WAREHOUSE_DIR")
                          or REPO_ROOT / "warehouse")
         landing = Path(landing_dir or os.environ.get("KYLUAT_LANDING_DIR")
                        or warehouse / "landing")
-        return cls(landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve())
+        return cls(landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(),
+                   pseudonym_key_file=Path(pseudonym_key_file).resolve()
+                   if pseudonym_key_file else None)
 
 
 class ConfigError(ValueError):

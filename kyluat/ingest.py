@@ -509,7 +509,7 @@ def _plan(files: list[LandingFile], con, loader: Loader) -> dict[str, list[Landi
 def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
     """Ingest every new file of the landing directory in one transaction."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    key = run_keys(settings.landing_dir)
+    key = run_keys(settings.landing_dir, settings.pseudonym_key_file)
     con = locking.connect(settings.working_db)  # waits while another process holds it
     try:
         # Spills go to DuckDB's default temp directory: discipline.duckdb.tmp, beside the file.

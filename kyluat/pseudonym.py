@@ -33,13 +33,13 @@ class PseudonymKeyError(Exception):
 Keys = tuple[bytes, ...]
 
 
-def configured_keys() -> Keys | None:
-    """The keys of KYLUAT_PSEUDONYM_KEY or KYLUAT_PSEUDONYM_KEY_FILE, oldest first; None
-    when neither is set."""
-    text = os.environ.get("KYLUAT_PSEUDONYM_KEY")
+def configured_keys(key_file: Path | None = None) -> Keys | None:
+    """The keys of `key_file` when given, else of KYLUAT_PSEUDONYM_KEY or
+    KYLUAT_PSEUDONYM_KEY_FILE, oldest first; None when none is set."""
+    text = None if key_file else os.environ.get("KYLUAT_PSEUDONYM_KEY")
     source = "KYLUAT_PSEUDONYM_KEY"
-    if not text and os.environ.get("KYLUAT_PSEUDONYM_KEY_FILE"):
-        path = Path(os.environ["KYLUAT_PSEUDONYM_KEY_FILE"])
+    if not text and (key_file or os.environ.get("KYLUAT_PSEUDONYM_KEY_FILE")):
+        path = Path(key_file or os.environ["KYLUAT_PSEUDONYM_KEY_FILE"])
         source = f"the key file {path}"
         try:
             text = path.read_text(encoding="utf-8")
@@ -69,10 +69,10 @@ def landing_is_bundled_sample(landing_dir: Path) -> bool:
         found, entries(SAMPLE_LANDING), strict=True))
 
 
-def run_keys(landing_dir: Path) -> Keys:
-    """The keys a run on `landing_dir` uses; raises PseudonymKeyError when there is none it
-    may use."""
-    keys = configured_keys()
+def run_keys(landing_dir: Path, key_file: Path | None = None) -> Keys:
+    """The keys a run on `landing_dir` uses (those of `key_file` when given); raises
+    PseudonymKeyError when there is none it may use."""
+    keys = configured_keys(key_file)
     if keys == (DEVELOPMENT_KEY.encode(),) or keys is None:
         if not landing_is_bundled_sample(landing_dir):
             why = ("the development key is public" if keys else "no pseudonym key is set")

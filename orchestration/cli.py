@@ -13,6 +13,7 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -163,7 +164,7 @@ def _check_keys(settings: Settings) -> None:
     from kyluat.locking import connect
     from kyluat.pseudonym import KEY_TABLE, check_warehouse_key, run_keys
 
-    keys = run_keys(settings.landing_dir)
+    keys = run_keys(settings.landing_dir, settings.pseudonym_key_file)
     if not settings.working_db.exists():
         return
     try:
@@ -186,18 +187,10 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
     rotation = rotate_key(settings, Path(args.new_key_file).resolve())
     print(f"re-keyed {rotation.rekeyed} member keys; the keys are now in {rotation.key_file}: "
           f"set KYLUAT_PSEUDONYM_KEY_FILE={rotation.key_file} from now on")
-    # The marts and the published file are rebuilt from raw with the new keys (the run reads
-    # them from the environment, as every run does).
-    saved = {name: os.environ.pop(name, None)
-             for name in ("KYLUAT_PSEUDONYM_KEY", "KYLUAT_PSEUDONYM_KEY_FILE")}
-    os.environ["KYLUAT_PSEUDONYM_KEY_FILE"] = str(rotation.key_file)
-    try:
-        outcome = run_pipeline(settings=settings, full_refresh=True)
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
+    # The marts and the published file are rebuilt from raw with the new keys, given to the
+    # run as configuration of its warehouse resource.
+    settings = replace(settings, pseudonym_key_file=rotation.key_file)
+    outcome = run_pipeline(settings=settings, full_refresh=True)
     print(f"rebuilt and published {settings.published_db}" if outcome.success else
           "the rebuild failed: run kyluat run --full-refresh (with the new key file) again")
     return 0 if outcome.success else 1

@@ -61,6 +61,15 @@ def _project_instance():
     return instance
 
 
+def warehouse_config(settings: Settings) -> dict[str, str]:
+    """The warehouse resource's configuration of a run on `settings`."""
+    config = {"landing_dir": str(settings.landing_dir),
+              "warehouse_dir": str(settings.warehouse_dir)}
+    if settings.pseudonym_key_file is not None:
+        config["pseudonym_key_file"] = str(settings.pseudonym_key_file)
+    return config
+
+
 def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings | None = None,
                  years: tuple[int, int] | None = None, full_refresh: bool = False,
                  run_id: str | None = None) -> RunOutcome:
@@ -81,9 +90,7 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}},
                                     "progress": {}}}
     if settings is not None:
-        run_config["resources"] = {"warehouse": {"config": {
-            "landing_dir": str(settings.landing_dir),
-            "warehouse_dir": str(settings.warehouse_dir)}}}
+        run_config["resources"] = {"warehouse": {"config": warehouse_config(settings)}}
     result = job.execute_in_process(instance=instance, raise_on_error=False,
                                     run_config=run_config,
                                     tags=run_tags(years, full_refresh), run_id=run_id)

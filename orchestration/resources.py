@@ -11,13 +11,15 @@ from kyluat.locking import connect
 
 
 class WarehouseResource(ConfigurableResource):
-    """Landing and warehouse directories; unset fields fall back to KYLUAT_* env vars."""
+    """Landing and warehouse directories and the pseudonym key file; unset fields fall back to
+    KYLUAT_* env vars."""
 
     landing_dir: str | None = None
     warehouse_dir: str | None = None
+    pseudonym_key_file: str | None = None
 
     def settings(self) -> Settings:
-        return Settings.from_env(self.landing_dir, self.warehouse_dir)
+        return Settings.from_env(self.landing_dir, self.warehouse_dir, self.pseudonym_key_file)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """The working file, waiting while another process holds it."""

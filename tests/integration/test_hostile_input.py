@@ -184,6 +184,9 @@ def test_rotate_key_rekeys_every_member_key_and_keeps_every_figure(sample_copy, 
     key_file = settings.warehouse_dir.parent / "rotated.key"
 
     assert kyluat_main(["rotate-key", "--new-key-file", str(key_file)]) == 0
+    # the new key file reached the rebuild as configuration, the old key still in the env
+    assert os.environ["KYLUAT_PSEUDONYM_KEY"] == "test-key"
+    assert "KYLUAT_PSEUDONYM_KEY_FILE" not in os.environ
     out = capsys.readouterr().out
     assert "re-keyed" in out and f"KYLUAT_PSEUDONYM_KEY_FILE={key_file}" in out, out
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
