@@ -11,6 +11,7 @@ of the relation; it runs in the next pipeline run as part of that relation's blo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,16 @@ class Suite:
     @property
     def sql(self) -> str:
         return self.query or f"select * from {new_rows(self.relation)}"
+
+
+BUILDERS: list[Callable[[Vocabularies], Suite]] = []
+"""Every suite's builder, in the order they are declared (by `@suite`)."""
+
+
+def suite(build: Callable[[Vocabularies], Suite]) -> Callable[[Vocabularies], Suite]:
+    """Declares a suite: its builder takes the vocabularies, read at call time."""
+    BUILDERS.append(build)
+    return build
 
 
 def new_rows(relation: str) -> str:
@@ -180,6 +191,7 @@ def _member_decision_rules(v: Vocabularies) -> tuple[Expectation, ...]:
     )
 
 
+@suite
 def raw_member_disciplines(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_member_disciplines",
@@ -190,6 +202,7 @@ def raw_member_disciplines(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def raw_org_units(v: Vocabularies) -> Suite:
     """The national tree has about 200,000 unit versions: GE sees a profile per level."""
     return Suite(
@@ -210,6 +223,7 @@ def raw_org_units(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def raw_activities_profile(v: Vocabularies) -> Suite:
     """Activities are the largest table: GE sees a per-year profile, dbt tests the rows."""
     return Suite(
@@ -234,6 +248,7 @@ def raw_activities_profile(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def raw_aggregate_reports(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_aggregate_reports",
@@ -250,6 +265,7 @@ def raw_aggregate_reports(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def raw_memberships(v: Vocabularies) -> Suite:
     """A count per unit and year-end (about 600,000 in ten national years): GE sees the
     smallest counts of each year."""
@@ -264,6 +280,7 @@ def raw_memberships(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def raw_governance_indicators(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_governance_indicators",
@@ -278,6 +295,7 @@ def raw_governance_indicators(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def fct_member_discipline(v: Vocabularies) -> Suite:
     """Non-null keys, uniqueness and vocabularies are dbt tests of the model; GE sees what
     those do not: the probationary rule, keys stored as HMAC, date bounds, the revoked share."""
@@ -302,6 +320,7 @@ def fct_member_discipline(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def discipline_distribution(v: Vocabularies) -> Suite:
     """Year by year shape of the member decisions: sudden changes mean trouble."""
     return Suite(
@@ -329,6 +348,7 @@ def discipline_distribution(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def fct_org_discipline(v: Vocabularies) -> Suite:
     return Suite(
         name="fct_org_discipline",
@@ -342,6 +362,7 @@ def fct_org_discipline(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def fct_activity_profile(v: Vocabularies) -> Suite:
     return Suite(
         name="fct_activity_profile",
@@ -363,6 +384,7 @@ def fct_activity_profile(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def dim_org_unit(v: Vocabularies) -> Suite:
     """A row per unit version (about 200,000 nationally): GE sees a profile per level."""
     return Suite(
@@ -384,6 +406,7 @@ UNIT_YEAR_BOUNDED = ("members_disciplined_per_1000", "committee_member_share",
                      "expulsion_share", "corruption_share")
 
 
+@suite
 def mart_discipline_unit_year(v: Vocabularies) -> Suite:
     """A row per unit and year (a quarter of a million nationally): GE sees, per structure and
     year, the smallest and the largest rate and shares, and how many rows count more persons
@@ -418,6 +441,7 @@ FUNNEL_COUNTS = ("activities", "members_inspected", "orgs_inspected", "members_i
                  "members_disciplined", "orgs_disciplined")
 
 
+@suite
 def mart_inspection_funnel(v: Vocabularies) -> Suite:
     """A row per unit, year and authority (millions nationally): GE sees the smallest value of
     each count per year and authority."""
@@ -432,6 +456,7 @@ def mart_inspection_funnel(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def rpt_published_reconciliation(v: Vocabularies) -> Suite:
     return Suite(
         name="rpt_published_reconciliation",
@@ -446,6 +471,7 @@ def rpt_published_reconciliation(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def raw_org_disciplines(v: Vocabularies) -> Suite:
     return Suite(
         name="raw_org_disciplines",
@@ -460,6 +486,7 @@ def raw_org_disciplines(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def bridge_member_discipline_violation(v: Vocabularies) -> Suite:
     return Suite(
         name="bridge_member_discipline_violation",
@@ -475,6 +502,7 @@ def bridge_member_discipline_violation(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def mart_breakdowns(v: Vocabularies) -> Suite:
     """The additive breakdown and the per-category counts, checked on one profile."""
     return Suite(
@@ -502,6 +530,7 @@ def mart_breakdowns(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def org_unit_rollups(v: Vocabularies) -> Suite:
     """Roll-up bridges hold a row per unit and ancestor (about a million nationally): GE sees
     a profile per structure and distance."""
@@ -529,6 +558,7 @@ def org_unit_rollups(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def histories(v: Vocabularies) -> Suite:
     return Suite(
         name="histories",
@@ -550,6 +580,7 @@ def histories(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def governance(v: Vocabularies) -> Suite:
     return Suite(
         name="governance",
@@ -568,6 +599,7 @@ def governance(v: Vocabularies) -> Suite:
     )
 
 
+@suite
 def vocabularies(v: Vocabularies) -> Suite:
     return Suite(
         name="vocabularies",
@@ -589,16 +621,6 @@ def vocabularies(v: Vocabularies) -> Suite:
             *_not_null("label_vi", why="every code has its Vietnamese label"),
         ),
     )
-
-
-BUILDERS = (
-    raw_org_units, raw_member_disciplines, raw_activities_profile, raw_aggregate_reports,
-    raw_memberships, raw_governance_indicators, fct_member_discipline, discipline_distribution,
-    fct_org_discipline, fct_activity_profile, dim_org_unit, mart_discipline_unit_year,
-    mart_inspection_funnel, rpt_published_reconciliation, raw_org_disciplines,
-    bridge_member_discipline_violation, mart_breakdowns, org_unit_rollups, histories,
-    governance, vocabularies,
-)
 
 
 def suites(seeds_dir: Path = SEEDS_DIR) -> dict[str, Suite]:
