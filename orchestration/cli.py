@@ -232,8 +232,31 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     query = args.query if args.query is not None else sys.stdin.read()
     if not query.strip():
         raise UsageError("no query: give the SQL text as an argument or on standard input")
-    return run_query(Settings.from_env(warehouse_dir=args.warehouse).published_db, query,
-                     args.format)
+    return run_query(_tier_file(Settings.from_env(warehouse_dir=args.warehouse), args.tier,
+                                args.province), query, args.format)
+
+
+def _tier_file(settings: Settings, tier: str | None, province: str | None) -> Path:
+    """The file of a publication tier (README, Publication tiers); a wrong tier or province
+    is a usage error."""
+    from kyluat import tiers
+
+    tier = tier or ("province" if province else "national")
+    if tier != "province" and province:
+        raise UsageError(f"--province goes with --tier province, not --tier {tier}")
+    if tier == "national":
+        return settings.published_db
+    if tier == "public":
+        return tiers.public_file(settings.warehouse_dir)
+    if not province:
+        raise UsageError("--tier province needs --province CODE (e.g. --province P48-2025)")
+    path = tiers.province_file(settings.warehouse_dir, province)
+    if not path.exists():
+        known = sorted(p.parent.name for p in (tiers.tiers_dir(settings.warehouse_dir)
+                                              / "provinces").glob(f"*/{tiers.PROVINCE_FILE}"))
+        raise UsageError(f"no file for province {province!r}; the province files are: "
+                         + (", ".join(known) if known else "none yet (run `kyluat run`)"))
+    return path
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -385,6 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", nargs="?", help="SQL text (read from stdin when omitted)")
     sql.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
     sql.add_argument("--format", choices=["table", "csv"], default="table")
+    sql.add_argument("--tier", choices=["national", "province", "public"],
+                     help="which published file: national (default), province (with "
+                          "--province), public (aggregates under disclosure control)")
+    sql.add_argument("--province", metavar="CODE",
+                     help="a province's internal file, e.g. P48-2025 (implies --tier province)")
     sql.set_defaults(func=_cmd_sql)
 
     validate = commands.add_parser("validate", parents=[verbose],

@@ -14,10 +14,17 @@ from orchestration.report_assets import published_report
 from orchestration.run_events import progress_logger
 from orchestration.schedules import REPORTING_SCHEDULES
 from orchestration.sensors import landing_files_sensor
+from orchestration.tier_assets import (
+    disclosure_control,
+    province_tier,
+    public_candidate,
+    public_tier,
+)
 
 defs = Definitions(
-    assets=[submitted_files, *DBT_ASSETS, published_warehouse, published_report],
-    asset_checks=QUALITY_CHECKS,
+    assets=[submitted_files, *DBT_ASSETS, published_warehouse, published_report,
+            province_tier, public_candidate, public_tier],
+    asset_checks=[*QUALITY_CHECKS, disclosure_control],
     jobs=[refresh_warehouse],
     schedules=REPORTING_SCHEDULES,
     sensors=[landing_files_sensor, run_failure_alerts],

@@ -32,6 +32,10 @@ STAGES = {
     "mart_quality": "mart checks",
     "published__analytics": "publish",
     "published__report": "report",
+    "published__provinces": "province files",
+    "published__public_candidate": "public file",
+    "published__public_candidate_disclosure_control": "disclosure check",
+    "published__public": "public file published",
 }
 """The name each step of the job is shown under."""
 
@@ -234,6 +238,19 @@ def describe(step_key: str, stage: Stage) -> str:
         report = meta.get("published/report", {})
         return (f"{report.get('path')} already drawn from this published file"
                 if report.get("skipped") else f"{report.get('path')} drawn")
+    if step_key == "published__provinces":
+        provinces = meta.get("published/provinces", {})
+        return ("already drawn from this national file" if provinces.get("skipped")
+                else f"{provinces.get('provinces', 0)} province files written")
+    if step_key == "published__public_candidate":
+        public = meta.get("published/public_candidate", {})
+        return ("already drawn from this national file" if public.get("skipped") else
+                f"{public.get('cells', 0)} counts, {public.get('primary_suppressions', 0)} "
+                f"suppressed below k={public.get('k')}, {public.get('secondary_suppressions', 0)}"
+                " more against differencing")
+    if step_key == "published__public":
+        public = meta.get("published/public", {})
+        return ("left as it was" if public.get("skipped") else f"{public.get('path')} replaced")
     if step_key == "published__analytics":
         published = meta.get("published/analytics", {})
         tables = sum(1 for name in published if name.startswith("rows "))

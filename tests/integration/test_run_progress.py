@@ -25,7 +25,8 @@ from tests.conftest import SAMPLE_LANDING, SAMPLE_RUN_OUTPUT
 pytestmark = pytest.mark.integration
 
 STAGE_ORDER = ["ingest", "freshness check", "raw checks", "dbt build", "mart checks", "publish",
-               "report"]
+               "province files", "public file", "report", "disclosure check",
+               "public file published"]
 
 
 def sample_rows() -> int:
@@ -80,6 +81,12 @@ def test_each_stage_says_when_it_starts_and_ends_with_its_counts(run_output):
     assert ends["mart checks"] == f"{counts['marts']} of {counts['marts']} checks passed"
     assert re.fullmatch(r"\d+ tables published in full \(.*\)", ends["publish"])
     assert ends["report"] == f"{warehouse / 'report' / 'index.html'} drawn"
+    assert ends["province files"] == "1 province files written"  # DNG, carrying QNM
+    assert re.fullmatch(r"\d+ counts, \d+ suppressed below k=5, \d+ more against differencing",
+                        ends["public file"])
+    assert ends["disclosure check"] == "1 of 1 checks passed"
+    assert ends["public file published"] == (f"{warehouse / 'tiers' / 'public' / 'public.duckdb'}"
+                                             " replaced")
     for stage in STAGE_ORDER:  # each starts after the one before has ended
         assert lines.index(f"{stage}: started") < next(
             i for i, line in enumerate(lines) if line.startswith(f"{stage}: done in"))
@@ -90,7 +97,7 @@ def test_the_summary_is_about_the_run(run_output, sample_run):
     _, outcome = sample_run
     files = sum(1 for p in SAMPLE_LANDING.rglob("*") if p.is_file())
     counts = project_counts()
-    checks = 1 + counts["raw"] + counts["test"] + counts["marts"]
+    checks = 2 + counts["raw"] + counts["test"] + counts["marts"]  # freshness, disclosure
     summary = lines[lines.index(f"run {outcome.run_id}"):]
     rows = sample_rows()
     assert summary[1:4] == [f"new files: {files}; rows: {rows} ({rows} loaded, 0 in quarantine)",
