@@ -406,9 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", parents=[verbose],
                               help="query the published analytics.duckdb read-only")
     sql.add_argument("query", nargs="?", help="SQL text (read from stdin when omitted)")
-    sql.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
-    sql.add_argument("--format", choices=["table", "csv"], default="table")
-    sql.add_argument("--tier", choices=["national", "province", "public"],
+    sql.add_argument("--warehouse", metavar="DIR",
+                     help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    sql.add_argument("--format", choices=["table", "csv"], default="table", metavar="FORMAT",
+                     help="table (default) or csv")
+    sql.add_argument("--tier", choices=["national", "province", "public"], metavar="TIER",
                      help="which published file: national (default), province (with "
                           "--province), public (aggregates under disclosure control)")
     sql.add_argument("--province", metavar="CODE",

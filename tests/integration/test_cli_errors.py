@@ -109,7 +109,9 @@ CASES = {
     "empty query": Case(["sql", ""], 2, ("no query", "standard input")),
     "blank query": Case(["sql", "   "], 2, ("no query", "standard input")),
     "unknown output format": Case(["sql", "--format", "xml", "select 1"], 2,
-                                  ("invalid choice", "xml")),
+                                  ("invalid choice", "xml"), max_lines=4),  # 3 usage lines
+    "unknown tier": Case(["sql", "--tier", "private", "select 1"], 2,
+                         ("invalid choice", "private"), max_lines=4),
     "sql on a warehouse that is a file": Case(["sql", "--warehouse", f"{L}/../a_file", "select 1"],
                                               2, ("is a file",), setup=a_plain_file("a_file")),
     "query with a syntax error": Case(["sql", "selec 1"], 2, ("query failed", "syntax error"),

@@ -175,10 +175,12 @@ def test_every_check_run_is_recorded_in_the_published_file(sample_run):
             select check_name, passed from audit.check_results where run_id = ?""",
                                [outcome.run_id]).fetchall()
     # Every blocking check of the definitions as reviewed in the committed snapshot (the
-    # freshness check only warns), not as the run reports them.
+    # freshness check only warns), not as the run reports them. The checks of the tiers
+    # (published/*) judge files drawn from the published file, after it was written.
     snapshot = json.loads(Path(__file__).with_name("definitions_snapshot.json")
                           .read_text(encoding="utf-8"))["checks"]
-    gates = {key.split(":")[1] for key, blocking in snapshot.items() if blocking}
+    gates = {key.split(":")[1] for key, blocking in snapshot.items()
+             if blocking and not key.startswith("published/")}
     assert len(recorded) == len(gates) > 40
     assert {name for name, _ in recorded} == gates
     assert all(passed for _, passed in recorded)
