@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kyluat import disclosure, tiers
 from kyluat.admin_tree import write_admin_tree
 from synthetic.columns import MEMBER_COLUMNS, MEMBERSHIP_COLUMNS
 from tests.conftest import make_workspace
@@ -271,6 +272,22 @@ C2,2016-01-01,Xã Trường Thành,grassroots,P1,,2025-07-01,N1
 N1,2025-07-01,Xã Trường Thành,grassroots,P1,,,
 N2,2025-07-01,Xã Định Môn,grassroots,P1,,,
 """
+
+
+def test_the_public_file_of_the_national_tree_reveals_no_small_count(real_tree_run):
+    """The differencing attack (parents against children, totals against breakdowns, all
+    years against each year) on the public file drawn from 34 provinces' synthetic records:
+    it recovers no hidden count, and there were small counts to hide."""
+    path = tiers.public_file(real_tree_run[0].warehouse_dir)
+    assert disclosure.check_public_file(path, disclosure.DEFAULT_MIN_COUNT) == []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        provinces, hidden, reasons = con.execute(
+            "select count(distinct unit_code), count(*) filter (members_disciplined is null), "
+            "count(suppression_reason) from aggregates.discipline_counts").fetchone()
+    finally:
+        con.close()
+    assert provinces >= 34 and hidden > 0 and hidden == reasons
 
 
 def test_a_resent_tree_that_changes_a_primary_successor_is_recorded_and_reported(workspace,
