@@ -232,8 +232,15 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     query = args.query if args.query is not None else sys.stdin.read()
     if not query.strip():
         raise UsageError("no query: give the SQL text as an argument or on standard input")
-    return run_query(_tier_file(Settings.from_env(warehouse_dir=args.warehouse), args.tier,
-                                args.province), query, args.format)
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    if args.release:
+        if args.tier or args.province:
+            raise UsageError("--release opens the release's own file; give it without --tier "
+                             "or --province")
+        path = _release(settings, args.release).database
+    else:
+        path = _tier_file(settings, args.tier, args.province)
+    return run_query(path, query, args.format)
 
 
 def _tier_file(settings: Settings, tier: str | None, province: str | None) -> Path:
@@ -257,6 +264,60 @@ def _tier_file(settings: Settings, tier: str | None, province: str | None) -> Pa
         raise UsageError(f"no file for province {province!r}; the province files are: "
                          + (", ".join(known) if known else "none yet (run `kyluat run`)"))
     return path
+
+
+def _release(settings: Settings, name: str):
+    from kyluat.releases import ReleaseError, open_release
+
+    try:
+        return open_release(settings, name)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from kyluat.releases import ReleaseError, make_release
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        release = make_release(settings, args.name, args.as_of)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+    meta = release.metadata
+    print(f"release {release.name} (cut-off {meta['cut_off']}, run {meta['source_run']}): "
+          f"{len(meta['tables'])} tables, {len(meta['files_received'])} files received, "
+          f"in {release.path}")
+    if (release.path / "diff.txt").exists():
+        print(f"changes since the previous release: {release.path / 'diff.txt'}")
+    return 0
+
+
+def _cmd_releases(args: argparse.Namespace) -> int:
+    from kyluat.releases import list_releases
+
+    releases = list_releases(Settings.from_env(warehouse_dir=args.warehouse))
+    for release in releases:
+        meta = release.metadata
+        print(f"{release.name}\tcut-off {meta['cut_off']}\tmade {meta['created_at'][:19]}\t"
+              f"run {meta['source_run']}\t{release.path}")
+    print(f"{len(releases)} release(s)", file=sys.stderr)
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from kyluat.releases import diff_releases
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    for line in diff_releases(_release(settings, args.old), _release(settings, args.new)):
+        print(line)
+    return 0
+
+
+def _cut_off(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r}; write YYYY-MM-DD") from None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -404,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     sql = commands.add_parser("sql", parents=[verbose],
+                              usage="%(prog)s [QUERY] [--tier TIER --province CODE | --release "
+                                    "NAME] [--format FORMAT]",
                               help="query the published analytics.duckdb read-only")
     sql.add_argument("query", nargs="?", help="SQL text (read from stdin when omitted)")
     sql.add_argument("--warehouse", metavar="DIR",
@@ -415,7 +478,30 @@ def build_parser() -> argparse.ArgumentParser:
                           "--province), public (aggregates under disclosure control)")
     sql.add_argument("--province", metavar="CODE",
                      help="a province's internal file, e.g. P48-2025 (implies --tier province)")
+    sql.add_argument("--release", metavar="NAME", help="query this release instead (read-only)")
     sql.set_defaults(func=_cmd_sql)
+
+    release = commands.add_parser("release", parents=[verbose],
+                                  help="freeze the published figures as a named, citable "
+                                       "release (never rewritten)")
+    release.add_argument("name", help="the release's name, e.g. 2024-year-end")
+    release.add_argument("--as-of", type=_cut_off, metavar="DATE",
+                         help="its cut-off (default today): no file received after it")
+    release.add_argument("--warehouse", help="warehouse directory (default "
+                                             "$KYLUAT_WAREHOUSE_DIR)")
+    release.set_defaults(func=_cmd_release)
+
+    releases = commands.add_parser("releases", parents=[verbose], help="list the releases")
+    releases.add_argument("--warehouse", help="warehouse directory (default "
+                                              "$KYLUAT_WAREHOUSE_DIR)")
+    releases.set_defaults(func=_cmd_releases)
+
+    diff = commands.add_parser("diff", parents=[verbose],
+                               help="what changed between two releases, and why")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--warehouse", help="warehouse directory (default $KYLUAT_WAREHOUSE_DIR)")
+    diff.set_defaults(func=_cmd_diff)
 
     validate = commands.add_parser("validate", parents=[verbose],
                                    help="check submission files against the contract without "

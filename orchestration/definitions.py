@@ -10,6 +10,7 @@ from orchestration.ingest_assets import submitted_files
 from orchestration.job import refresh_warehouse
 from orchestration.publish_assets import published_warehouse
 from orchestration.quality_checks import QUALITY_CHECKS
+from orchestration.release_assets import release_published
 from orchestration.report_assets import published_report
 from orchestration.run_events import progress_logger
 from orchestration.schedules import REPORTING_SCHEDULES
@@ -25,7 +26,7 @@ defs = Definitions(
     assets=[submitted_files, *DBT_ASSETS, published_warehouse, published_report,
             province_tier, public_candidate, public_tier],
     asset_checks=[*QUALITY_CHECKS, disclosure_control],
-    jobs=[refresh_warehouse],
+    jobs=[refresh_warehouse, release_published],
     schedules=REPORTING_SCHEDULES,
     sensors=[landing_files_sensor, run_failure_alerts],
     # the warehouse resource holds the writer lock for the whole run (orchestration/concurrency.py)
