@@ -17,7 +17,6 @@ Releases are made on demand only: a run never makes one.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import re
@@ -30,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat.config import DBT_PROJECT_DIR, Settings
+from kyluat.landing import file_sha256
 
 STORAGE_VERSION = "v1.0.0"  # the oldest DuckDB 1.x format: every 1.x client reads it
 RELEASE_DB = "release.duckdb"
@@ -182,7 +182,7 @@ def _freeze(settings: Settings, folder: Path, name: str, cut_off: date) -> dict:
         "name": name, "cut_off": cut_off.isoformat(),
         "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "source_run": run[0] if run else None,
-        "published_sha256": _sha256(settings.published_db),
+        "published_sha256": file_sha256(settings.published_db),
         "duckdb_storage_version": STORAGE_VERSION,
         "tables": counts, "files_received": files,
     }
@@ -241,16 +241,8 @@ def _write_dictionary(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                                  "; ".join(usage_warnings(table, column, names))])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_checksums(folder: Path) -> None:
-    lines = [f"{_sha256(p)}  {p.relative_to(folder).as_posix()}"
+    lines = [f"{file_sha256(p)}  {p.relative_to(folder).as_posix()}"
              for p in sorted(folder.rglob("*")) if p.is_file()]
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", "utf-8")
 
@@ -261,7 +253,7 @@ def verify_checksums(release: Release) -> list[str]:
     for line in (release.path / "SHA256SUMS").read_text("utf-8").splitlines():
         digest, relative = line.split("  ", 1)
         path = release.path / relative
-        if not path.is_file() or _sha256(path) != digest:
+        if not path.is_file() or file_sha256(path) != digest:
             bad.append(relative)
     return bad
 

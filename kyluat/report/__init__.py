@@ -7,7 +7,6 @@ for the nation and for each province; one HTML file per scope and language that 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat.freshness import stale_kinds
+from kyluat.landing import file_sha256
 from kyluat.report.labels import LANGUAGES, text
 from kyluat.report.page import render_page, vega_bundle
 from kyluat.report.quality import quality_sections
@@ -56,14 +56,6 @@ class ReportResult:
 def page_name(scope_code: str, lang: str) -> str:
     stem = "index" if scope_code == NATION else scope_code
     return f"{stem}.html" if lang == "vi" else f"{stem}.{lang}.html"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _connect(published_db: Path) -> duckdb.DuckDBPyConnection:
