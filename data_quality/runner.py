@@ -65,8 +65,14 @@ def import_in_background() -> threading.Thread:
     return thread
 
 
-def _import_gx() -> None:
+def _no_analytics() -> None:
+    """Before Great Expectations is imported: no usage analytics sent from the checks (GE reads
+    the setting from its environment only, once)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _import_gx() -> None:
+    _no_analytics()
     import great_expectations  # noqa: F401
 
 
@@ -79,7 +85,7 @@ def _gx(project_dir: Path | None):
     """GE, an in-memory context that validates, and the file-backed project that keeps the
     results for Data Docs (None: results are not kept); built once per project. Validating
     through the file-backed context rewrote its YAML and JSON files for every suite."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network calls from checks
+    _no_analytics()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -42,16 +42,24 @@ class Settings:
         return self.warehouse_dir / "report"
 
     @classmethod
-    def from_env(cls, landing_dir: str | Path | None = None,
-                 warehouse_dir: str | Path | None = None,
-                 pseudonym_key_file: str | Path | None = None) -> Settings:
-        warehouse = Path(warehouse_dir or os.environ.get("KYLUAT_WAREHOUSE_DIR")
-                         or REPO_ROOT / "warehouse")
-        landing = Path(landing_dir or os.environ.get("KYLUAT_LANDING_DIR")
-                       or warehouse / "landing")
+    def of(cls, landing_dir: str | Path | None = None, warehouse_dir: str | Path | None = None,
+           pseudonym_key_file: str | Path | None = None) -> Settings:
+        """The folders given, the defaults for the rest (the environment is not read)."""
+        warehouse = Path(warehouse_dir or REPO_ROOT / "warehouse")
+        landing = Path(landing_dir or warehouse / "landing")
         return cls(landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(),
                    pseudonym_key_file=Path(pseudonym_key_file).resolve()
                    if pseudonym_key_file else None)
+
+    @classmethod
+    def from_env(cls, landing_dir: str | Path | None = None,
+                 warehouse_dir: str | Path | None = None,
+                 pseudonym_key_file: str | Path | None = None) -> Settings:
+        """The folders given, else KYLUAT_LANDING_DIR and KYLUAT_WAREHOUSE_DIR, else the
+        defaults."""
+        return cls.of(landing_dir or os.environ.get("KYLUAT_LANDING_DIR"),
+                      warehouse_dir or os.environ.get("KYLUAT_WAREHOUSE_DIR"),
+                      pseudonym_key_file)
 
 
 class ConfigError(ValueError):

@@ -30,7 +30,7 @@ defs = Definitions(
     schedules=REPORTING_SCHEDULES,
     sensors=[landing_files_sensor, run_failure_alerts],
     # the warehouse resource holds the writer lock for the whole run (orchestration/concurrency.py)
-    resources={"warehouse": OneWriterWarehouse()},
+    resources={"warehouse": OneWriterWarehouse.from_environment()},
     executor=in_process_executor,
     # Dagster's console, and the progress lines of `kyluat run` (orchestration/progress.py)
     loggers={"console": colored_console_logger, "progress": progress_logger},

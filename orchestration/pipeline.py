@@ -11,10 +11,14 @@ from kyluat.config import REPO_ROOT, Settings
 
 
 def use_project_instance() -> None:
-    """Default DAGSTER_HOME to the repository (whose dagster.yaml every command uses)."""
+    """Default DAGSTER_HOME to the repository (whose dagster.yaml every command uses).
+
+    Writes to the environment, as the only ones of the pipeline besides GE's (data_quality/
+    runner.py), because they configure a library that reads nothing else: Dagster finds its
+    instance by DAGSTER_HOME, and dagster.yaml names the storage folder as
+    `env: KYLUAT_DAGSTER_STORAGE`. Where a run reads and writes is its configuration."""
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT))
     os.environ.setdefault("KYLUAT_DAGSTER_STORAGE", str(REPO_ROOT / ".dagster"))
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 @dataclass
@@ -73,9 +77,9 @@ def warehouse_config(settings: Settings) -> dict[str, str]:
 def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings | None = None,
                  years: tuple[int, int] | None = None, full_refresh: bool = False,
                  run_id: str | None = None) -> RunOutcome:
-    """Run the job once; `settings` (landing and warehouse folders) configure its warehouse
-    resource, which otherwise reads the KYLUAT_* variables. Its events also go to the
-    progress reporter of this process, if one is active (orchestration/progress.py)."""
+    """Run the job once; `settings` (landing and warehouse folders; default: the KYLUAT_*
+    variables, read now) are the configuration of its warehouse resource. Its events also go
+    to the progress reporter of this process, if one is active (orchestration/progress.py)."""
     use_project_instance()
     from dagster import AssetCheckSeverity
 
@@ -87,10 +91,9 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
     import_in_background()
     instance = instance or _project_instance()
     job = defs.resolve_job_def(JOB_NAME)
-    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}},
-                                    "progress": {}}}
-    if settings is not None:
-        run_config["resources"] = {"warehouse": {"config": warehouse_config(settings)}}
+    settings = settings or Settings.from_env()
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}},
+                  "resources": {"warehouse": {"config": warehouse_config(settings)}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False,
                                     run_config=run_config,
                                     tags=run_tags(years, full_refresh), run_id=run_id)

@@ -1,11 +1,12 @@
 """Options of a command reach a run as configuration of its warehouse resource, never as
-writes to the environment."""
+writes to the environment; the code location takes its folders from the KYLUAT_* variables as
+Dagster EnvVars."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dagster import EnvVar
 
-from kyluat.config import Settings
+from kyluat.config import REPO_ROOT, Settings
 from orchestration.pipeline import warehouse_config
 from orchestration.resources import WarehouseResource
 
@@ -21,8 +22,22 @@ def test_the_key_file_is_configuration_of_the_run(tmp_path):
     assert WarehouseResource(**config).settings() == keyed
 
 
-def test_an_unconfigured_resource_reads_the_environment(tmp_path, monkeypatch):
+def test_the_resource_reads_its_configuration_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("KYLUAT_WAREHOUSE_DIR", str(tmp_path / "w"))
+    monkeypatch.setenv("KYLUAT_LANDING_DIR", str(tmp_path / "l"))
+    assert WarehouseResource().settings() == Settings(REPO_ROOT / "warehouse" / "landing",
+                                                      REPO_ROOT / "warehouse")
+    assert WarehouseResource(warehouse_dir=str(tmp_path / "x")).settings() == Settings(
+        tmp_path / "x" / "landing", tmp_path / "x")
+
+
+def test_the_code_location_takes_the_variables_set_as_env_vars(tmp_path, monkeypatch):
     monkeypatch.setenv("KYLUAT_WAREHOUSE_DIR", str(tmp_path / "w"))
     monkeypatch.delenv("KYLUAT_LANDING_DIR", raising=False)
-    assert WarehouseResource().settings() == Settings(Path(tmp_path / "w" / "landing"),
-                                                      Path(tmp_path / "w"))
+    resource = WarehouseResource.from_environment()
+    assert resource.warehouse_dir == EnvVar("KYLUAT_WAREHOUSE_DIR")
+    assert resource.landing_dir is None
+    # Dagster reads the variable when the run sets the resource up
+    monkeypatch.setenv("KYLUAT_WAREHOUSE_DIR", str(tmp_path / "later"))
+    assert resource.process_config_and_initialize().settings() == Settings(
+        tmp_path / "later" / "landing", tmp_path / "later")
