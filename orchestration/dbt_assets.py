@@ -20,13 +20,18 @@ from dagster import (
     Failure,
     MaterializeResult,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from kyluat import periods
 from kyluat.check_results import last_results, record_check_results
-from kyluat.config import DBT_PROJECT_DIR
-from orchestration.dbt_runner import BuildResult, NodeResult, dbt_build, write_results
+from orchestration.dbt_runner import (
+    DBT_PROJECT,
+    BuildResult,
+    NodeResult,
+    dbt_build,
+    write_results,
+)
 from orchestration.partitions import (
     FULL_REFRESH_TAG,
     REBUILT_YEARS_TAG,
@@ -37,8 +42,6 @@ from orchestration.partitions import (
     years_this_run,
 )
 from orchestration.resources import WarehouseResource
-
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
 
 UNIQUE_ID = "dagster_dbt/unique_id"
 """Metadata key under which dagster-dbt keeps each asset's and check's dbt node."""

@@ -16,10 +16,16 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dagster_dbt import DbtProject
+
 from kyluat.config import DBT_PROJECT_DIR
 from orchestration import progress
 
-PARSED_PROJECT = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
+"""The project, its profile and its artifacts: `manifest_path` (the assets' nodes) and the
+target folder where `dbt parse` leaves the parsed project."""
+
+PARSED_PROJECT = DBT_PROJECT.project_dir / DBT_PROJECT.target_path / "partial_parse.msgpack"
 
 REBUILD_YEARS_VARIABLE = "KYLUAT_REBUILD_YEARS"
 """Read by dbt_project/macros/reporting_years.sql: the years the year-partitioned models
@@ -66,8 +72,8 @@ class BuildResult:
 
 def build_arguments(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
     """The `dbt build` command line."""
-    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-            str(DBT_PROJECT_DIR), "--log-level-file", "none", "--no-write-json",
+    args = ["build", "--project-dir", str(DBT_PROJECT.project_dir), "--profiles-dir",
+            str(DBT_PROJECT.profiles_dir), "--log-level-file", "none", "--no-write-json",
             "--no-use-colors"]  # its lines go to the run's plain-text log
     if select:
         args += ["--select", *select]
@@ -101,6 +107,11 @@ def parsed_project():
 
 @contextmanager
 def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` in the environment for the duration of one build, the previous values
+    restored after. dbt reads an invocation's environment from os.environ and from nowhere
+    else, and these cannot be --vars: a changed var makes dbt parse the whole project again
+    (see dbt_project/macros/reporting_years.sql), a changed variable only the models that
+    read it."""
     previous = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:

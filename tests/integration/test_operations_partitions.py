@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
-from orchestration.dbt_assets import DBT_PROJECT
+from orchestration.dbt_runner import DBT_PROJECT
 from orchestration.partitions import REBUILT_YEARS_TAG
 from orchestration.pipeline import run_pipeline
 from orchestration.summary import print_run_summary

@@ -4,14 +4,12 @@ import json
 
 import pytest
 
-from kyluat.config import DBT_PROJECT_DIR
-
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+from orchestration.dbt_runner import DBT_PROJECT
 
 
 @pytest.fixture(scope="module")
 def marts():
-    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
     return [n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"]
 
 

@@ -1,23 +1,21 @@
 """The dbt command line and environment the dbt step builds (pure functions)."""
 
+import os
 from pathlib import Path
 
 from kyluat.config import DBT_PROJECT_DIR
 from orchestration.dbt_runner import (
-    REBUILD_YEARS_VARIABLE,
-    REQUESTED_YEARS_VARIABLE,
+    _environment,
     build_arguments,
     build_environment,
 )
 
 
 def test_a_build_of_the_whole_project_writes_no_debug_log_and_no_artifacts():
-    args = build_arguments()
-    assert args[0] == "build"
-    assert args[args.index("--project-dir") + 1] == str(DBT_PROJECT_DIR)
-    assert args[args.index("--log-level-file") + 1] == "none"
-    assert "--no-write-json" in args and "--select" not in args
-    assert "--full-refresh" not in args
+    project = str(DBT_PROJECT_DIR)  # its profile beside it
+    assert build_arguments() == ["build", "--project-dir", project, "--profiles-dir", project,
+                                 "--log-level-file", "none", "--no-write-json",
+                                 "--no-use-colors"]
 
 
 def test_a_selection_and_a_full_refresh_are_passed_on():
@@ -28,10 +26,21 @@ def test_a_selection_and_a_full_refresh_are_passed_on():
 
 
 def test_the_environment_names_the_warehouse_and_the_years():
-    env = build_environment(Path("/w"), [2021, 2023])
-    assert env == {"KYLUAT_WAREHOUSE_DIR": "/w", REBUILD_YEARS_VARIABLE: "2021,2023",
-                   REQUESTED_YEARS_VARIABLE: ""}
-    assert build_environment(Path("/w"), [2021], [2019, 2020])[REQUESTED_YEARS_VARIABLE] == (
+    """The names the profile and dbt_project/macros/reporting_years.sql read."""
+    assert build_environment(Path("/w"), [2021, 2023]) == {
+        "KYLUAT_WAREHOUSE_DIR": "/w", "KYLUAT_REBUILD_YEARS": "2021,2023",
+        "KYLUAT_REQUESTED_YEARS": ""}
+    assert build_environment(Path("/w"), [2021], [2019, 2020])["KYLUAT_REQUESTED_YEARS"] == (
         "2019,2020")
-    assert build_environment(Path("/w"), None)[REBUILD_YEARS_VARIABLE] == "all"
-    assert build_environment(Path("/w"), [])[REBUILD_YEARS_VARIABLE] == ""
+    assert build_environment(Path("/w"), None)["KYLUAT_REBUILD_YEARS"] == "all"
+    assert build_environment(Path("/w"), [])["KYLUAT_REBUILD_YEARS"] == ""
+
+
+def test_the_environment_of_a_build_is_undone_after_it(monkeypatch):
+    monkeypatch.setenv("KYLUAT_REBUILD_YEARS", "2020")
+    monkeypatch.delenv("KYLUAT_REQUESTED_YEARS", raising=False)
+    with _environment({"KYLUAT_REBUILD_YEARS": "2021,2023", "KYLUAT_REQUESTED_YEARS": "2019"}):
+        assert os.environ["KYLUAT_REBUILD_YEARS"] == "2021,2023"
+        assert os.environ["KYLUAT_REQUESTED_YEARS"] == "2019"
+    assert os.environ["KYLUAT_REBUILD_YEARS"] == "2020"
+    assert "KYLUAT_REQUESTED_YEARS" not in os.environ
