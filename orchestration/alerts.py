@@ -33,6 +33,7 @@ from dagster import (
 )
 
 from kyluat.config import Settings, seconds_variable, url_variable
+from orchestration.check_evaluations import check_outcome
 
 ALERT_LOG = Path("alerts") / "alerts.log"
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -67,11 +68,10 @@ def failure_record(context: RunFailureSensorContext) -> dict[str, Any]:
     for entry in context.instance.all_logs(run.run_id,
                                            of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = entry.dagster_event.event_specific_data
-        if isinstance(evaluation, AssetCheckEvaluation) and not evaluation.passed:
-            checks.append({"asset": evaluation.asset_key.to_user_string(),
-                           "check": evaluation.check_name,
-                           "severity": evaluation.severity.value,
-                           "description": evaluation.description or ""})
+        if isinstance(evaluation, AssetCheckEvaluation) and not (
+                check := check_outcome(evaluation)).passed:
+            checks.append({"asset": check.asset, "check": check.name,
+                           "severity": check.severity, "description": check.description})
     if checks:
         reason = "; ".join(f"{c['check']} failed on {c['asset']}: {c['description']}"
                            for c in checks)

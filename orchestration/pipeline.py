@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kyluat.config import REPO_ROOT, Settings
+from orchestration.check_evaluations import CheckOutcome, check_outcome
 
 
 def use_project_instance() -> None:
@@ -19,18 +20,6 @@ def use_project_instance() -> None:
     `env: KYLUAT_DAGSTER_STORAGE`. Where a run reads and writes is its configuration."""
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT))
     os.environ.setdefault("KYLUAT_DAGSTER_STORAGE", str(REPO_ROOT / ".dagster"))
-
-
-@dataclass
-class CheckOutcome:
-    asset: str
-    name: str
-    passed: bool
-    blocking: bool
-    description: str
-    failed_rows: int | None = None  # dbt tests report how many rows failed
-    failing_rows: list[str] = field(default_factory=list)  # and show the first few
-    carried: bool = False  # not run again: its tables are unchanged, its last result holds
 
 
 @dataclass
@@ -81,12 +70,10 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
     variables, read now) are the configuration of its warehouse resource. Its events also go
     to the progress reporter of this process, if one is active (orchestration/progress.py)."""
     use_project_instance()
-    from dagster import AssetCheckSeverity
-
     from data_quality.runner import import_in_background
     from orchestration.definitions import defs
     from orchestration.job import JOB_NAME
-    from orchestration.partitions import REBUILT_YEARS_TAG, UNCHANGED, run_tags
+    from orchestration.partitions import REBUILT_YEARS_TAG, run_tags
 
     import_in_background()
     instance = instance or _project_instance()
@@ -105,18 +92,7 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
                          nothing_to_do=bool(registry and "nothing_to_do" in registry.metadata),
                          rebuilt_years=instance.get_run_by_id(result.run_id).tags.get(
                              REBUILT_YEARS_TAG))
-    for evaluation in result.get_asset_check_evaluations():
-        failed_rows = evaluation.metadata.get("failed_row_count")
-        outcome.checks.append(CheckOutcome(
-            asset=evaluation.asset_key.to_user_string(),
-            name=evaluation.check_name,
-            passed=evaluation.passed,
-            blocking=evaluation.severity == AssetCheckSeverity.ERROR,
-            description=evaluation.description or "",
-            failed_rows=failed_rows.value if failed_rows else None,
-            failing_rows=list(evaluation.metadata["failing_rows"].value)
-            if "failing_rows" in evaluation.metadata else [],
-            carried=UNCHANGED in evaluation.metadata))
+    outcome.checks = [check_outcome(e) for e in result.get_asset_check_evaluations()]
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error else "failed"

@@ -9,7 +9,7 @@ import logging
 from dagster import DagsterEventType, logger
 
 from orchestration import progress
-from orchestration.partitions import UNCHANGED
+from orchestration.check_evaluations import check_outcome
 
 LOGGER_NAME = "orchestration.run_events"
 
@@ -50,11 +50,9 @@ def forward(reporter: progress.RunProgress, meta: dict, level: int) -> None:
         reporter.materialized(step, materialization.asset_key.to_user_string(),
                               {k: v.value for k, v in materialization.metadata.items()})
     elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
-        evaluation = event.event_specific_data
-        reporter.check_evaluated(step, evaluation.check_name, evaluation.passed,
-                                 evaluation.severity.value == "ERROR",
-                                 UNCHANGED in evaluation.metadata,
-                                 evaluation.description or "")
+        check = check_outcome(event.event_specific_data)
+        reporter.check_evaluated(step, check.name, check.passed, check.blocking, check.carried,
+                                 check.description)
     elif level >= logging.WARNING:
         reporter.log_line(f"{step or 'run'}: {message}")
 
