@@ -73,6 +73,12 @@ def codes(vocabulary: str, flag: str | None = None, seeds_dir: Path = SEEDS_DIR)
             if flag is None or _flagged(row, flag)]
 
 
+def column(vocabulary: str, name: str, seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
+    """{code: its column `name`} of vocabulary seed `vocab_<vocabulary>`, in seed order (e.g.
+    the channel of each activity type, the Vietnamese label of each form)."""
+    return {row["code"]: row[name] for row in _read_seed(f"vocab_{vocabulary}", seeds_dir)}
+
+
 def _flagged(row: dict[str, str], flag: str) -> bool:
     return row[flag].strip().lower() == "true"
 

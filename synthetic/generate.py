@@ -41,7 +41,7 @@ import duckdb
 from kyluat.admin_tree import OLD_TREE_FROM, write_admin_tree
 from kyluat.config import SEEDS_DIR
 from kyluat.readers import sql_text
-from kyluat.reference import MemberForms, member_forms
+from kyluat.reference import MemberForms, codes, column, member_forms
 from synthetic.columns import (
     ACTIVITY_COLUMNS,
     GOVERNANCE_COLUMNS,
@@ -70,17 +70,8 @@ REVISED_DECISION_SHARE = 0.015
 # that every date of the activity and of the decisions that follow falls inside its life.
 CELL_MARGIN_DAYS = 250
 
-CATEGORIES = ["democratic_centralism", "personnel_work", "land_finance_assets",
-              "investment_procurement", "lack_of_responsibility", "corruption_negativity",
-              "degradation", "prohibited_conduct", "exemplary_duty", "asset_declaration",
-              "population_policy", "marriage_family", "other"]
-CHANNEL_OF_TYPE = {
-    "inspection_on_signs": "inspection", "inspection_of_discipline_work": "inspection",
-    "finance_inspection": "inspection", "asset_declaration": "inspection",
-    "committee_inspection": "inspection", "regular_supervision": "supervision",
-    "thematic_supervision": "supervision", "denunciation": "complaint_denunciation",
-    "appeal": "complaint_denunciation",
-}
+CATEGORIES = codes("violation_category")
+CHANNEL_OF_TYPE = column("activity_type", "channel")
 # Weighted by repetition: (authority, subject kind) -> activity types.
 ACTIVITY_TYPES = {
     ("inspection_committee", "member"): ["inspection_on_signs"] * 3 + ["asset_declaration"] * 2

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from kyluat.reference import member_forms
+from kyluat.reference import column, member_forms
 from synthetic.columns import (
     ACTIVITY_COLUMNS,
     MEMBER_COLUMNS,
@@ -198,27 +198,20 @@ REVISION_FILE = "2025_revisions_dong_giang.csv"
 VI_HEADER = ["Mã đơn vị quyết định", "Số quyết định", "Mã đảng viên", "Họ và tên", "Thẩm quyền",
              "Hình thức kỷ luật", "Ngày quyết định", "Mã đơn vị đảng viên", "Nội dung vi phạm",
              "Qua công tác", "Cấp ủy viên", "Dự bị", "Trạng thái"]
-VI_AUTHORITY = {PC: "cấp ủy", IC: "ủy ban kiểm tra"}
+
+
+def _vi(vocabulary: str) -> dict[str, str]:
+    """The Vietnamese words of the codes, as a clerk types them: the seed's labels in lower
+    case."""
+    return {code: label.lower() for code, label in column(vocabulary, "label_vi").items()}
+
+
+VI_AUTHORITY = _vi("authority_type")
 # Weights of the member forms; which a member may get comes from the seed (CONTRACT §4).
 FORM_WEIGHTS = {"reprimand": 55, "warning": 28, "removal_from_post": 7, "expulsion": 10}
-VI_FORM = {"reprimand": "khiển trách", "warning": "cảnh cáo", "removal_from_post": "cách chức",
-           "expulsion": "khai trừ"}
-VI_CHANNEL = {"inspection": "kiểm tra", "supervision": "giám sát",
-              "complaint_denunciation": "giải quyết tố cáo, khiếu nại", "other": "khác"}
-VI_CATEGORY = {
-    "democratic_centralism": "nguyên tắc tập trung dân chủ, quy chế làm việc",
-    "personnel_work": "công tác cán bộ",
-    "land_finance_assets": "quản lý, sử dụng đất đai, tài chính, tài sản",
-    "investment_procurement": "đầu tư, mua sắm",
-    LOR: "thiếu trách nhiệm, buông lỏng lãnh đạo",
-    "corruption_negativity": "tham nhũng, tiêu cực",
-    "degradation": "suy thoái tư tưởng chính trị, đạo đức, lối sống",
-    "prohibited_conduct": "những điều đảng viên không được làm",
-    "exemplary_duty": "trách nhiệm nêu gương",
-    "asset_declaration": "kê khai tài sản",
-    "population_policy": "dân số, kế hoạch hóa gia đình",
-    "marriage_family": "hôn nhân gia đình",
-}
+VI_FORM = _vi("discipline_form")
+VI_CHANNEL = _vi("channel")
+VI_CATEGORY = _vi("violation_category")
 
 
 # ----------------------------------------------------------------------------- model
