@@ -105,15 +105,20 @@ def child_pipeline() -> None:
     t0 = time.perf_counter()
     from dagster import DagsterEventType, DagsterInstance
 
-    from orchestration.pipeline import run_pipeline, use_project_instance
+    from orchestration.pipeline import draw_published_files, run_pipeline, use_project_instance
 
     use_project_instance()
     import orchestration.definitions  # noqa: F401  (definitions load, timed as start-up)
 
     instance = DagsterInstance.get()
     t1 = time.perf_counter()
-    outcome = run_pipeline(instance=instance)
+    outcome = run_pipeline(instance=instance, draw=False)
     t2 = time.perf_counter()
+    # the files drawn from the published file (report, province and public files) have a job
+    # of their own, timed apart: the baseline does not make them
+    if outcome.published:
+        draw_published_files(outcome, instance)
+    t3 = time.perf_counter()
     steps: dict[str, list[float]] = {}
     kinds = (DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS,
              DagsterEventType.STEP_FAILURE)
@@ -130,7 +135,7 @@ def child_pipeline() -> None:
         "checks_failed": [f"{c.asset} {c.name}: {c.description}"
                           for c in outcome.failed_checks if c.blocking],
         "step_failures": [f for f in outcome.step_failures if f not in blocked],
-        "startup_s": t1 - t0, "run_s": t2 - t1,
+        "startup_s": t1 - t0, "run_s": t2 - t1, "draw_s": t3 - t2,
         "steps": {k: max(v) - min(v) for k, v in steps.items()},
     })
 
@@ -349,8 +354,9 @@ def bench_scale(scale: float, seed: int, work: Path, repeat: int, incremental: b
 
     print(f"[scale {scale:g}] pipeline on {rows:,} rows", flush=True)
     env = _child_env(root, landing)
-    run, pipeline_s, rss = _run_child(["_pipeline"], env, root / "pipeline.log")
+    run, wall, rss = _run_child(["_pipeline"], env, root / "pipeline.log")
     _require(run, f"pipeline at scale {scale:g}")
+    pipeline_s = wall - run["draw_s"]  # the drawn files are timed apart
     # A blocking check that failed stops publication: the marts are then read from the
     # working file (same tables), and the failure is reported beside the timings.
     published = root / "warehouse" / "analytics.duckdb"
@@ -369,8 +375,9 @@ def bench_scale(scale: float, seed: int, work: Path, repeat: int, incremental: b
         print(f"[scale {scale:g}] incremental: + {held_rows:,} rows", flush=True)
         for rel in sorted(held):
             os.link(generated / rel, landing / rel)
-        inc, incremental_s, inc_rss = _run_child(["_pipeline"], env, root / "incremental.log")
+        inc, inc_wall, inc_rss = _run_child(["_pipeline"], env, root / "incremental.log")
         _require(inc, f"incremental run at scale {scale:g}")
+        incremental_s = inc_wall - inc["draw_s"]
     noop_s, noop_identical = (time_noop(env, published) if incremental and
                               published.name == "analytics.duckdb" else (None, None))
 
@@ -388,6 +395,8 @@ def bench_scale(scale: float, seed: int, work: Path, repeat: int, incremental: b
         "input_rows": rows, "input_files": len(counts) - len(held),
         "generate_s": round(generate_s, 2),
         "pipeline_s": round(pipeline_s, 2), "baseline_s": round(baseline_wall, 2),
+        "draw_s": round(run["draw_s"], 2),
+        "incremental_draw_s": round(inc["draw_s"], 2) if inc else None,
         "baseline_sql_s": round(base["baseline_s"], 2),
         "ratio": round(pipeline_s / baseline_wall, 2),
         "peak_rss_mb": round(max(rss, inc_rss)), "baseline_peak_rss_mb": round(base_rss),
@@ -427,11 +436,13 @@ def bench_tiny(work: Path, repeat: int) -> dict:
             raise SystemExit(f"tiny sample run failed: {run['step_failures']} "
                              f"{run['checks_failed']}")
         stages = {"startup": run["startup_s"], **_stage_split(run["steps"])}
-        stages["other"] = wall - sum(stages.values())
-        runs.append({"wall": wall, "rss": rss, **stages})
-        print(f"[tiny] run {i + 1}: {wall:.1f} s", flush=True)
+        stages["other"] = wall - run["draw_s"] - sum(stages.values())
+        runs.append({"wall": wall - run["draw_s"], "rss": rss, **stages, "draw": run["draw_s"]})
+        print(f"[tiny] run {i + 1}: {wall - run['draw_s']:.1f} s, then "
+              f"{run['draw_s']:.1f} s drawing the published files", flush=True)
     median = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
     return {"tiny_run_s": median.pop("wall"), "tiny_peak_rss_mb": round(median.pop("rss")),
+            "tiny_draw_s": median.pop("draw"),
             "tiny_stages": median, "tiny_runs_s": [round(r["wall"], 2) for r in runs]}
 
 
@@ -479,7 +490,12 @@ def render_markdown(results: dict) -> str:
         value = results["summary"].get(key)
         shown = "n/a" if value is None else f"{value:g} {unit}"
         lines.append(f"| {label} | {shown} | < {limit:g} {unit} | {_verdict(value, limit)} |")
-    lines += ["", "## Per scale", "",
+    lines += ["", "Pipeline figures are the `refresh_warehouse` run: files in, checked marts "
+              "out, `analytics.duckdb` published, the work `benchmarks/baseline.sql` does. The "
+              "files drawn from the published file after it (the report, the province files "
+              "and the public file under disclosure control) are a job of their own, "
+              "`draw_published_files`, which holds no writer lock; its time is shown beside "
+              "each figure and is not in the ratio.", "", "## Per scale", "",
               "| scale | years | input rows | pipeline s | baseline s | ratio | peak RSS MB "
               "| rows/s | incremental s (+rows) | query p50 / p95 ms |",
               "|---|---|---|---|---|---|---|---|---|---|"]
@@ -497,11 +513,13 @@ def render_markdown(results: dict) -> str:
                      f"(models {s['dbt'].get('models_s')} s, tests {s['dbt'].get('tests_s')} s, "
                      f"{s['dbt'].get('nodes')} nodes); slowest: "
                      + ", ".join(f"`{k}` {v} s" for k, v in
-                                 list(s["dbt"].get("slowest", {}).items())[:6]))
+                                 list(s["dbt"].get("slowest", {}).items())[:6])
+                     + f". Then `draw_published_files`: {s.get('draw_s')} s.")
         if s["incremental_stages"]:
             lines.append(f"  Incremental run (+{s['incremental_rows']:,} rows, "
                          f"{s['incremental_s']} s against {s['full_rebuild_s']} s for the "
-                         f"full build): {s['incremental_stages']}.")
+                         f"full build): {s['incremental_stages']}; then "
+                         f"`draw_published_files`: {s.get('incremental_draw_s')} s.")
         if s.get("noop_s") is not None:
             lines.append(f"  `kyluat run` again with nothing new: {s['noop_s']} s; published "
                          f"file byte-identical: {s['noop_published_identical']}.")
@@ -510,7 +528,8 @@ def render_markdown(results: dict) -> str:
                          f"file): {'; '.join(s['blocking_checks_failed'])[:400]}")
     if "tiny_run_s" in results:
         lines += ["", f"Tiny bundled sample: {results['tiny_run_s']} s (median of "
-                  f"{results['tiny_runs_s']}), stages {results['tiny_stages']}."]
+                  f"{results['tiny_runs_s']}), stages {results['tiny_stages']}; then "
+                  f"`draw_published_files`: {results.get('tiny_draw_s')} s."]
     lines += ["", "Figures are wall-clock seconds on a machine shared with other work; see "
               "benchmarks/README.md for how to read them.", ""]
     return "\n".join(lines)

@@ -84,12 +84,15 @@ def tiers_current(national: Path, warehouse_dir: Path, stamp_name: str = SOURCE_
         (tiers_dir(warehouse_dir) / path).exists() for path in recorded.get("files", []))
 
 
-def write_stamp(national: Path, warehouse_dir: Path, files: list[Path],
+def write_stamp(source: dict, warehouse_dir: Path, files: list[Path],
                 stamp_name: str = SOURCE_STAMP) -> None:
+    """Record that `files` were drawn from the national file of signature `source`, taken
+    before that file was opened: if a publication renamed a new one in meanwhile, the stamp
+    names the older file and the next draw draws again."""
     root = tiers_dir(warehouse_dir)
     stamp = root / stamp_name
     tmp = stamp.with_name(stamp.name + ".tmp")
-    tmp.write_text(json.dumps({"source": source_signature(national),
+    tmp.write_text(json.dumps({"source": source,
                                "files": [str(f.relative_to(root)) for f in files]}))
     os.replace(tmp, stamp)
 
@@ -309,6 +312,7 @@ def build_public(national: Path, warehouse_dir: Path, k: int | None = None) -> P
     (staging_dir / "csv").mkdir(parents=True)
     (staging_dir / "parquet").mkdir()
     build = PublicBuild(staging_dir, k)
+    (staging_dir / SOURCE_STAMP).write_text(json.dumps(source_signature(national)))
     con = duckdb.connect()
     con.execute(f"attach '{national}' as national (read_only)")
     try:
@@ -403,6 +407,11 @@ def _published_figures(con, k: int) -> None:
                  as suppression_reason
         from national.marts.rpt_published_reconciliation
         where figure_origin = 'published' and is_current_vintage""")
+
+
+def candidate_source(warehouse_dir: Path) -> dict:
+    """The signature of the national file the public candidate was drawn from."""
+    return json.loads((candidate_dir(warehouse_dir) / SOURCE_STAMP).read_text())
 
 
 def publish_public(build: PublicBuild, warehouse_dir: Path) -> Path:

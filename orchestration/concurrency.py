@@ -15,6 +15,10 @@ Taking turns step by step (a Dagster op pool) would not be enough: another run's
 slip in between this run's checks and its publication, and an unchecked build would be
 published. A run-wide lock keeps the gate whole; being an OS lock, it is released by a run
 that was killed.
+
+The files drawn from the published file (report, tiers) are written by a run of their own job
+(orchestration/job.py). It never opens the working file, so it takes no writer lock: its
+resource `published_files` takes the draw lock instead, one drawing run at a time.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from contextlib import contextmanager
 
 from dagster import InitResourceContext
 
-from kyluat.locking import writer_lock
+from kyluat.locking import exclusive, writer_lock
 from orchestration.resources import WarehouseResource
 
 
@@ -36,4 +40,17 @@ class OneWriterWarehouse(WarehouseResource):
         run_id = context.run.run_id if context.run else "unknown"
         with writer_lock(self.settings().working_db, holder=run_id, report=context.log.warning):
             context.log.info(f"run {run_id} holds the warehouse writer lock")
+            yield self
+
+
+DRAW_LOCK = ".draw.lock"
+
+
+class OneDrawer(WarehouseResource):
+    """The warehouse's folders for the steps that draw files from analytics.duckdb, holding
+    the draw lock (not the writer lock) while the run executes."""
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[OneDrawer]:
+        with exclusive(self.settings().warehouse_dir / DRAW_LOCK):
             yield self

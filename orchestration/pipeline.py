@@ -1,5 +1,6 @@
-"""Run the whole Dagster job in this process: the one path used by `kyluat run`, `make demo`
-and the tests, so they exercise exactly what a scheduled run executes."""
+"""Run the Dagster jobs in this process: the one path used by `kyluat run`, `make demo` and
+the tests, so they exercise exactly what a scheduled run executes (the refresh, then the
+files drawn from the published file, as the sensor would start them)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class RunOutcome:
     step_failures: list[str] = field(default_factory=list)
     nothing_to_do: bool = False  # nothing changed since the last publication
     rebuilt_years: str | None = None  # "all", "none" or a list; None when dbt did not run
+    draw_run_id: str | None = None  # the run of draw_published_files after this one
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -65,10 +67,12 @@ def warehouse_config(settings: Settings) -> dict[str, str]:
 
 def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings | None = None,
                  years: tuple[int, int] | None = None, full_refresh: bool = False,
-                 run_id: str | None = None) -> RunOutcome:
-    """Run the job once; `settings` (landing and warehouse folders; default: the KYLUAT_*
-    variables, read now) are the configuration of its warehouse resource. Its events also go
-    to the progress reporter of this process, if one is active (orchestration/progress.py)."""
+                 run_id: str | None = None, draw: bool = True) -> RunOutcome:
+    """Run the refresh job once and, when it published, the job that draws the files made
+    from the published file (`draw`; the sensor does it for runs the daemon launches).
+    `settings` (landing and warehouse folders; default: the KYLUAT_* variables, read now) are
+    the configuration of their resources. Their events also go to the progress reporter of
+    this process, if one is active (orchestration/progress.py)."""
     use_project_instance()
     from data_quality.runner import import_in_background
     from orchestration.definitions import defs
@@ -77,13 +81,10 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
 
     import_in_background()
     instance = instance or _project_instance()
-    job = defs.resolve_job_def(JOB_NAME)
     settings = settings or Settings.from_env()
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}},
-                  "resources": {"warehouse": {"config": warehouse_config(settings)}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                    run_config=run_config,
-                                    tags=run_tags(years, full_refresh), run_id=run_id)
+    result = defs.resolve_job_def(JOB_NAME).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=_run_config(log_level, settings),
+        tags=run_tags(years, full_refresh), run_id=run_id)
     materializations = {e.asset_key.to_user_string(): e.materialization
                         for e in result.get_asset_materialization_events()}
     registry = materializations.get("audit/file_registry")
@@ -92,9 +93,36 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
                          nothing_to_do=bool(registry and "nothing_to_do" in registry.metadata),
                          rebuilt_years=instance.get_run_by_id(result.run_id).tags.get(
                              REBUILT_YEARS_TAG))
-    outcome.checks = [check_outcome(e) for e in result.get_asset_check_evaluations()]
+    _collect(result, outcome)
+    if draw and outcome.published:
+        draw_published_files(outcome, instance, log_level, settings)
+    return outcome
+
+
+def draw_published_files(outcome: RunOutcome, instance, log_level: str = "WARNING",
+                         settings: Settings | None = None) -> None:
+    """Run draw_published_files after the refresh of `outcome`, adding its checks and step
+    failures to it."""
+    from orchestration.definitions import defs
+    from orchestration.job import DRAW_JOB_NAME
+
+    drawn = defs.resolve_job_def(DRAW_JOB_NAME).execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config=_run_config(log_level, settings or Settings.from_env(), "published_files"),
+        tags={"kyluat/after_run": outcome.run_id})
+    outcome.draw_run_id = drawn.run_id
+    _collect(drawn, outcome)
+
+
+def _run_config(log_level: str, settings: Settings, resource: str = "warehouse") -> dict:
+    return {"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}},
+            "resources": {resource: {"config": warehouse_config(settings)}}}
+
+
+def _collect(result, outcome: RunOutcome) -> None:
+    """The check evaluations and step failures of one job's run, into `outcome`."""
+    outcome.checks += [check_outcome(e) for e in result.get_asset_check_evaluations()]
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error else "failed"
         outcome.step_failures.append(f"{event.step_key}: {message}")
-    return outcome

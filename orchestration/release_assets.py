@@ -8,6 +8,7 @@ from datetime import date
 from dagster import Config, OpExecutionContext, job, op
 
 from kyluat.releases import make_release
+from orchestration.job import WRITER_LANE
 from orchestration.resources import WarehouseResource
 
 RELEASE_JOB_NAME = "release_published"
@@ -28,7 +29,8 @@ def freeze_release(context: OpExecutionContext, config: ReleaseConfig,
     return str(release.path)
 
 
-@job(name=RELEASE_JOB_NAME, description="Freeze the published figures as a named, citable "
-                                        "release; run config ops.freeze_release.config.name")
+@job(name=RELEASE_JOB_NAME, tags=WRITER_LANE,
+     description="Freeze the published figures as a named, citable release; run config "
+                 "ops.freeze_release.config.name")
 def release_published():
     freeze_release()

@@ -11,8 +11,8 @@ from orchestration.resources import WarehouseResource
        description="warehouse/report/: the nation's report in Vietnamese (index.html) and "
                    "English (index.en.html), self-contained HTML drawn from analytics.duckdb")
 def published_report(context: AssetExecutionContext,
-                     warehouse: WarehouseResource) -> MaterializeResult:
-    settings = warehouse.settings()
+                     published_files: WarehouseResource) -> MaterializeResult:
+    settings = published_files.settings()
     result = build_report(settings.published_db, settings.report_dir, skip_if_current=True)
     if result.skipped:
         context.log.info(f"report {result.index} already drawn from this published file")

@@ -10,6 +10,9 @@ mtime and sha256, so that a file is hashed again only when it changed). A conten
 never starts a run again: not under a new name, not after a delete and a copy back. One
 evaluation that finds new contents asks for one run whose run key is made of their sha256, so
 the same batch cannot be launched twice even with a reset cursor.
+
+The sensor `published_files_after_refresh` starts `draw_published_files` after each refresh
+that succeeded, once per refresh run (its run key names the run).
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    run_status_sensor,
     sensor,
 )
 
 from kyluat.config import Settings
 from kyluat.landing import hash_landing
-from orchestration.job import JOB_NAME
+from orchestration.job import JOB_NAME, draw_published_files, refresh_warehouse
 
 SENSOR_NAME = "landing_files"
 INTERVAL_SECONDS = 30
@@ -93,3 +99,22 @@ def landing_files_sensor(context: SensorEvaluationContext) -> SensorResult:
         })],
         cursor=cursor.to_json(),
     )
+
+
+DRAW_SENSOR_NAME = "published_files_after_refresh"
+
+
+@run_status_sensor(
+    name=DRAW_SENSOR_NAME,
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[refresh_warehouse],
+    request_job=draw_published_files,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Starts draw_published_files (report, province files, public file) after each "
+                "successful refresh_warehouse; what is already drawn from the published file "
+                "is skipped.",
+)
+def published_files_after_refresh(context: RunStatusSensorContext) -> RunRequest:
+    run_id = context.dagster_run.run_id
+    return RunRequest(run_key=f"draw-after-{run_id}",
+                      tags={"kyluat/trigger": DRAW_SENSOR_NAME, "kyluat/after_run": run_id})

@@ -29,14 +29,15 @@ CANDIDATE = AssetKey(["published", "public_candidate"])
                    "province (its subtree on every date and today, vocabularies, its audit "
                    "rows), mode 640, each swapped in atomically")
 def province_tier(context: AssetExecutionContext,
-                  warehouse: WarehouseResource) -> MaterializeResult:
-    settings = warehouse.settings()
+                  published_files: WarehouseResource) -> MaterializeResult:
+    settings = published_files.settings()
     national = settings.published_db
     if tiers.tiers_current(national, settings.warehouse_dir, PROVINCES_STAMP):
         context.log.info("province files already drawn from this national file")
         return MaterializeResult(metadata={"skipped": True})
+    source = tiers.source_signature(national)
     built = tiers.build_province_files(national, settings.warehouse_dir)
-    tiers.write_stamp(national, settings.warehouse_dir, list(built.values()), PROVINCES_STAMP)
+    tiers.write_stamp(source, settings.warehouse_dir, list(built.values()), PROVINCES_STAMP)
     context.log.info(f"{len(built)} province files written")
     return MaterializeResult(metadata={"skipped": False, "provinces": len(built)})
 
@@ -45,8 +46,8 @@ def province_tier(context: AssetExecutionContext,
        description="The public file and its CSV and Parquet exports, built with disclosure "
                    "control (tiers/.public.candidate/), not yet published")
 def public_candidate(context: AssetExecutionContext,
-                     warehouse: WarehouseResource) -> MaterializeResult:
-    settings = warehouse.settings()
+                     published_files: WarehouseResource) -> MaterializeResult:
+    settings = published_files.settings()
     tiers.remove_stale_staging(settings.warehouse_dir)
     if tiers.tiers_current(settings.published_db, settings.warehouse_dir, PUBLIC_STAMP):
         context.log.info("public file already drawn from this national file")
@@ -65,8 +66,8 @@ def public_candidate(context: AssetExecutionContext,
                          "children, totals against breakdowns and all years against years "
                          "recovers no hidden count; every hidden count has its reason code; "
                          "no identifier or row-level table")
-def disclosure_control(warehouse: WarehouseResource) -> AssetCheckResult:
-    settings = warehouse.settings()
+def disclosure_control(published_files: WarehouseResource) -> AssetCheckResult:
+    settings = published_files.settings()
     candidate = tiers.candidate_dir(settings.warehouse_dir) / tiers.PUBLIC_FILE
     if not candidate.exists():
         return AssetCheckResult(passed=True, description="public file unchanged: the national "
@@ -84,14 +85,15 @@ def disclosure_control(warehouse: WarehouseResource) -> AssetCheckResult:
        description="warehouse/tiers/public/: public.duckdb (aggregates only, mode 644) and "
                    "csv/ and parquet/ exports, renamed in after disclosure_control passed")
 def public_tier(context: AssetExecutionContext,
-                warehouse: WarehouseResource) -> MaterializeResult:
-    settings = warehouse.settings()
+                published_files: WarehouseResource) -> MaterializeResult:
+    settings = published_files.settings()
     candidate = tiers.candidate_dir(settings.warehouse_dir)
     if not (candidate / tiers.PUBLIC_FILE).exists():
         return MaterializeResult(metadata={"skipped": True})
+    source = tiers.candidate_source(settings.warehouse_dir)
     path = tiers.publish_public(tiers.PublicBuild(candidate, disclosure.min_count()),
                                 settings.warehouse_dir)
-    tiers.write_stamp(settings.published_db, settings.warehouse_dir,
+    tiers.write_stamp(source, settings.warehouse_dir,
                       [tiers.public_file(settings.warehouse_dir)], PUBLIC_STAMP)
     context.log.info(f"public file {path} published")
     return MaterializeResult(metadata={"skipped": False, "path": str(path)})

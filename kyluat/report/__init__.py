@@ -58,10 +58,14 @@ def page_name(scope_code: str, lang: str) -> str:
     return f"{stem}.html" if lang == "vi" else f"{stem}.{lang}.html"
 
 
-def _connect(published_db: Path) -> duckdb.DuckDBPyConnection:
+def _require_published(published_db: Path) -> None:
     if not published_db.exists():
         raise ReportError(f"{published_db} does not exist yet: run `kyluat run` (or "
                           "`make demo`) first")
+
+
+def _connect(published_db: Path) -> duckdb.DuckDBPyConnection:
+    _require_published(published_db)
     try:
         return duckdb.connect(str(published_db), read_only=True)
     except duckdb.Error as exc:
@@ -87,8 +91,11 @@ def build_report(published_db: Path, out_dir: Path, province: str | None = None,
     nation's pages on disk were drawn from a file with the same sha256."""
     started = time.perf_counter()
     published_db, out_dir = Path(published_db), Path(out_dir)
-    con = _connect(published_db)
+    # the checksum before the file is opened: if a publication renames a new file in between,
+    # the stamp names the older file and the next draw redraws the pages
+    _require_published(published_db)
     sha = file_sha256(published_db)
+    con = _connect(published_db)
     result = ReportResult(out_dir)
     stamp = out_dir / STAMP_NAME
     if skip_if_current and province is None and stamp.exists() and result.index.exists() \

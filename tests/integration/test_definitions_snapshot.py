@@ -25,8 +25,13 @@ def describe_definitions() -> dict:
     return {
         "assets": dict(sorted(assets.items())),
         "checks": dict(sorted(checks.items())),
-        "jobs": sorted(job.name for job in defs.resolve_all_job_defs()
-                       if not job.name.startswith("__")),
+        # what each job runs: the assets and checks it selects
+        "jobs": {job.name: sorted(
+            [k.to_user_string() for k in job.asset_layer.selected_asset_keys]
+            + [f"{k.asset_key.to_user_string()}:{k.name}"
+               for k in job.asset_layer.asset_graph.asset_check_keys])
+            for job in sorted(defs.resolve_all_job_defs(), key=lambda j: j.name)
+            if not job.name.startswith("__")},
         "schedules": sorted((s.name, s.cron_schedule) for s in defs.schedules),
         "sensors": sorted(s.name for s in defs.sensors),
     }

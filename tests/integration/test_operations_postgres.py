@@ -80,7 +80,9 @@ def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
-        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert {(t["key"], t["value"], t["limit"]) for t in instance.get_concurrency_config()
+            .run_queue_config.tag_concurrency_limits} == {("kyluat/lane", "writer", 1),
+                                                          ("kyluat/lane", "draw", 1)}
         assert not instance.telemetry_enabled
 
         outcome = run_pipeline(instance=instance)

@@ -12,7 +12,7 @@ import pytest
 from dagster import DagsterInstance, build_schedule_context, build_sensor_context
 from dagster._core.run_coordinator import QueuedRunCoordinator
 
-from orchestration.concurrency import OneWriterWarehouse
+from orchestration.concurrency import OneDrawer, OneWriterWarehouse
 from orchestration.definitions import defs
 from orchestration.schedules import REPORTING_SCHEDULES
 from orchestration.sensors import landing_files_sensor
@@ -98,6 +98,29 @@ def test_sensors_are_registered_against_the_job():
     assert repository.get_sensor_def("run_failure_alerts") is not None
 
 
+def test_a_successful_refresh_starts_the_drawing_of_the_published_files(workspace):
+    """The sensor asks for draw_published_files once per successful refresh run."""
+    from dagster import (
+        DagsterEvent,
+        DagsterEventType,
+        build_run_status_sensor_context,
+    )
+
+    from orchestration.sensors import published_files_after_refresh
+
+    instance = DagsterInstance.get()
+    refresh = defs.resolve_job_def("refresh_warehouse")
+    run = instance.create_run_for_job(refresh, run_id="0f0f0f0f-0000-4000-8000-000000000001")
+    context = build_run_status_sensor_context(
+        sensor_name="published_files_after_refresh", dagster_instance=instance,
+        dagster_run=run, dagster_event=DagsterEvent(DagsterEventType.RUN_SUCCESS.value,
+                                                    job_name="refresh_warehouse"))
+    request = published_files_after_refresh(context)
+    assert request.run_key == "draw-after-0f0f0f0f-0000-4000-8000-000000000001"
+    sensor = defs.get_repository_def().get_sensor_def("published_files_after_refresh")
+    assert sensor.job_name == "draw_published_files"
+
+
 EXPECTED = {  # schedule: (cron, run time in Ho Chi Minh City, period start, period end)
     "monthly_close": ("0 2 5 * *", datetime(2026, 3, 5, 2, tzinfo=HCM), "2026-02-01", "2026-02-28"),
     "quarterly_report": ("0 2 10 1,4,7,10 *", datetime(2026, 4, 10, 2, tzinfo=HCM),
@@ -134,6 +157,14 @@ def test_every_step_holds_the_writer_lock_and_runs_queue_one_at_a_time(workspace
     without = [node.name for node in job.graph.nodes
                if "warehouse" not in node.definition.required_resource_keys]
     assert len(job.graph.nodes) > 5 and without == []
+    # the files drawn from the published file: the draw lock, never the writer lock
+    draw = defs.resolve_job_def("draw_published_files")
+    assert isinstance(defs.resources["published_files"], OneDrawer)
+    assert len(draw.graph.nodes) == 5 and {  # four assets and the disclosure check
+        frozenset(node.definition.required_resource_keys) for node in draw.graph.nodes} \
+        == {frozenset({"published_files"})}
     instance = DagsterInstance.get()  # the project's dagster.yaml
     assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
-    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    assert {(t["key"], t["value"], t["limit"]) for t in instance.get_concurrency_config()
+            .run_queue_config.tag_concurrency_limits} == {("kyluat/lane", "writer", 1),
+                                                          ("kyluat/lane", "draw", 1)}

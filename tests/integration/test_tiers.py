@@ -163,7 +163,7 @@ def test_tiers_are_not_rebuilt_when_the_national_file_did_not_change(sample_copy
     # the copy has new inodes: as after a new publication, the tiers are drawn again
     warehouse = WarehouseResource(warehouse_dir=str(sample_copy.warehouse_dir))
     assets = [province_tier, public_candidate, public_tier, disclosure_control]
-    first = materialize(assets, resources={"warehouse": warehouse})
+    first = materialize(assets, resources={"published_files": warehouse})
     assert first.success
     rebuilt = [m.materialization.metadata["skipped"].value
                for m in first.get_asset_materialization_events()]
@@ -171,7 +171,7 @@ def test_tiers_are_not_rebuilt_when_the_national_file_did_not_change(sample_copy
     files = sorted(p for p in tiers.tiers_dir(sample_copy.warehouse_dir).rglob("*")
                    if p.is_file())
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-    again = materialize(assets, resources={"warehouse": warehouse})
+    again = materialize(assets, resources={"published_files": warehouse})
     skipped = [m.materialization.metadata["skipped"].value
                for m in again.get_asset_materialization_events()]
     assert skipped == [True, True, True]
