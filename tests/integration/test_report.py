@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from kyluat.config import REPO_ROOT
-from kyluat.report import STAMP_NAME, build_report, file_sha256
+from kyluat.report import build_report, file_sha256
 from orchestration.cli import main
 from tests.browser import open_page
 from tests.conftest import (
@@ -122,7 +122,7 @@ def test_bad_report_invocations_say_what_to_do(sample_copy, tmp_path, capsys):
 
 def test_publication_drew_the_report_and_a_rerun_skips_it(sample_copy):
     report = sample_copy.report_dir
-    stamp = json.loads((report / STAMP_NAME).read_text())
+    stamp = json.loads((report / ".source.json").read_text())
     assert stamp["sha256"] == file_sha256(sample_copy.published_db)
     for name in ("index.html", "index.en.html", "quality.html", "quality.en.html"):
         assert (report / name).exists(), name

@@ -19,7 +19,7 @@ import pytest
 from orchestration import progress
 from orchestration.cli import main
 from orchestration.dbt_runner import DBT_PROJECT
-from orchestration.run_logs import KEPT_RUN_LOGS, new_run_log, run_logs_dir
+from orchestration.run_logs import new_run_log, run_logs_dir
 from tests.conftest import SAMPLE_LANDING, SAMPLE_RUN_OUTPUT
 
 pytestmark = pytest.mark.integration
@@ -163,10 +163,10 @@ def test_the_heartbeat_names_the_running_stage_when_nothing_else_is_said(monkeyp
 def test_only_the_latest_run_logs_are_kept(tmp_path):
     folder = run_logs_dir(tmp_path)
     folder.mkdir(parents=True)
-    for day in range(1, KEPT_RUN_LOGS + 6):
+    for day in range(1, 36):  # 35 old logs, and the new one: the 30 latest are kept
         (folder / f"202601{day:02d}T000000Z_run-{day}.log").write_text("old run\n")
     path = new_run_log(tmp_path, "the-new-run")
     path.write_text("new run\n")
     kept = sorted(p.name for p in folder.glob("*.log"))
-    assert len(kept) == KEPT_RUN_LOGS
+    assert len(kept) == 30
     assert kept[0] == "20260107T000000Z_run-7.log" and kept[-1] == path.name

@@ -7,7 +7,7 @@ import os
 import duckdb
 import pytest
 
-from kyluat.changes import INDEX_NAME, project_fingerprint, what_changed
+from kyluat.changes import project_fingerprint, what_changed
 from kyluat.config import Settings
 from kyluat.ingest import ensure_schema
 from kyluat.landing import file_sha256, hash_landing
@@ -92,7 +92,7 @@ def test_unchanged_files_are_not_hashed_again(settings):
     assert hash_landing(settings.landing_dir, index)["memberships/m.csv"][2] == \
         file_sha256(path)
     what_changed(settings)
-    assert (settings.warehouse_dir / INDEX_NAME).exists()
+    assert (settings.warehouse_dir / ".landing_index.json").exists()
 
 
 def test_the_fingerprint_follows_the_project_files(tmp_path):

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from kyluat.freshness import REPORTING_CYCLE_DAYS, stale_kinds
+from kyluat.freshness import stale_kinds
 from kyluat.ingest import ensure_schema
 
 
@@ -15,9 +15,15 @@ def _registry(path, received: dict[str, datetime]):
     con.close()
 
 
+# Each kind's reporting cycle with its grace period, in days: monthly 31 + 14, quarterly
+# 92 + 14, yearly 366 + 31.
+CYCLES = {"member_disciplines": 45, "org_disciplines": 45, "activities": 45,
+          "aggregate_reports": 106, "memberships": 397, "governance_indicators": 397}
+
+
 def test_a_kind_older_than_its_cycle_is_stale(tmp_path):
     now = datetime(2026, 6, 30)
-    received = {kind: now - timedelta(days=1) for kind in REPORTING_CYCLE_DAYS}
+    received = {kind: now - timedelta(days=1) for kind in CYCLES}
     received["member_disciplines"] = now - timedelta(days=60)  # monthly kind, 60 days old
     _registry(tmp_path / "w.duckdb", received)
     stale = stale_kinds(tmp_path / "w.duckdb", now=now)
@@ -27,6 +33,11 @@ def test_a_kind_older_than_its_cycle_is_stale(tmp_path):
 
 def test_nothing_is_stale_when_every_kind_arrived_within_its_cycle(tmp_path):
     now = datetime(2026, 6, 30)
-    _registry(tmp_path / "w.duckdb", {k: now - timedelta(days=d - 1)
-                                      for k, d in REPORTING_CYCLE_DAYS.items()})
+    _registry(tmp_path / "w.duckdb", {k: now - timedelta(days=d) for k, d in CYCLES.items()})
     assert stale_kinds(tmp_path / "w.duckdb", now=now) == []
+
+
+def test_a_day_past_its_cycle_is_stale(tmp_path):
+    now = datetime(2026, 6, 30)
+    _registry(tmp_path / "w.duckdb", {k: now - timedelta(days=d + 1) for k, d in CYCLES.items()})
+    assert {s.kind for s in stale_kinds(tmp_path / "w.duckdb", now=now)} == set(CYCLES)

@@ -94,3 +94,11 @@ def test_codes_come_from_the_seed_and_follow_a_changed_flag(tmp_path):
         "removal_from_post,Removal from post,Cách chức,,true,false,true"), encoding="utf-8")
     assert codes("discipline_form", "allowed_for_probationary", seeds) == [
         "reprimand", "warning", "removal_from_post"]
+
+
+def test_a_column_of_a_vocabulary_by_code_in_seed_order():
+    channels = reference.column("activity_type", "channel")
+    assert list(channels)[:2] == ["inspection_on_signs", "inspection_of_discipline_work"]
+    assert (channels["appeal"], channels["regular_supervision"]) == (
+        "complaint_denunciation", "supervision")
+    assert reference.column("discipline_form", "label_vi")["expulsion"] == "Khai trừ"

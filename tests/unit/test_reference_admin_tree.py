@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from kyluat.admin_tree import FILE_NAME
 from kyluat.config import Settings
 from kyluat.submission_check import validate_files
 from orchestration.cli import main
@@ -19,7 +18,7 @@ from orchestration.cli import main
 def tree_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tree")
     assert main(["reference", "admin-tree", "--out", str(out)]) == 0
-    return out / "org_units" / FILE_NAME
+    return out / "org_units" / "vietnam_admin_units.csv"  # as README says
 
 
 @pytest.fixture(scope="module")
