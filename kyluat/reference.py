@@ -25,19 +25,15 @@ _DERIVED = {
     "member_discipline_form": ("discipline_form", "applies_to_member", "a member discipline form"),
     "org_discipline_form": ("discipline_form", "applies_to_org", "an organisation discipline form"),
 }
-_DESCRIPTIONS = {
-    "authority_type": "an authority type",
-    "channel": "a channel",
-    "discipline_form": "a discipline form",
-    "activity_type": "an activity type",
-    "violation_category": "a violation category",
-    "status": "a decision status",
-    "org_level": "an organisation level",
-    "subject_kind": "a subject kind",
-    "measure": "a measure",
-    "value_qualifier": "a value qualifier",
-    "scope": "a scope",
-}
+# What a clerk calls a vocabulary where the name of its seed does not say it.
+_NAMES = {"status": "decision status", "org_level": "organisation level"}
+
+
+def _description(vocabulary: str) -> str:
+    """How a message names vocabulary `vocabulary` (seed vocab_<vocabulary>): "an activity
+    type"."""
+    name = _NAMES.get(vocabulary, vocabulary.replace("_", " "))
+    return ("an " if name[0] in "aeio" else "a ") + name  # a unit, an organisation
 
 
 _FOLD_CONNECTION: duckdb.DuckDBPyConnection | None = None
@@ -127,8 +123,10 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
     con.execute("create or replace temp table vocab_source "
                 "(vocabulary varchar, code varchar, label_vi varchar, term varchar, rank int)")
     rows: list[tuple] = []
+    descriptions = {derived: words for derived, (_, _, words) in _DERIVED.items()}
     for seed in sorted(seeds_dir.glob("vocab_*.csv")):
         vocabulary = seed.stem.removeprefix("vocab_")
+        descriptions[vocabulary] = _description(vocabulary)
         targets = [vocabulary] + [d for d, (base, _, _) in _DERIVED.items() if base == vocabulary]
         for rank, entry in enumerate(_read_seed(seed.stem, seeds_dir)):
             terms = [entry["code"], entry["label_en"], entry["label_vi"]]
@@ -144,14 +142,13 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
         select distinct vocabulary, kyluat_fold(term) as match_key, code
         from vocab_source
     """)
-    descriptions = {**_DESCRIPTIONS, **{k: v[2] for k, v in _DERIVED.items()}}
     con.execute("create or replace temp table vocab_description "
                 "(vocabulary varchar, description varchar)")
     con.executemany("insert into vocab_description values (?, ?)", list(descriptions.items()))
     con.execute("""
         create or replace temp table vocab_expect as
         select s.vocabulary,
-               coalesce(any_value(d.description), 'a ' || s.vocabulary) as description,
+               any_value(d.description) as description,
                -- labels that hold commas are listed with semicolons
                case when bool_or(s.label_vi like '%,%')
                     then string_agg(s.label_vi, '; ' order by s.rank)

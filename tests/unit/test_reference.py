@@ -102,3 +102,19 @@ def test_a_column_of_a_vocabulary_by_code_in_seed_order():
     assert (channels["appeal"], channels["regular_supervision"]) == (
         "complaint_denunciation", "supervision")
     assert reference.column("discipline_form", "label_vi")["expulsion"] == "Khai trừ"
+
+
+def test_a_message_names_each_vocabulary_of_the_seeds(tmp_path):
+    """A seed added is named from its file name: no list of vocabularies to keep in step."""
+    import shutil
+
+    for seed in ("vocab_discipline_form.csv", "vocab_org_level.csv"):
+        shutil.copy(SEEDS_DIR / seed, tmp_path / seed)
+    (tmp_path / "vocab_unit_kind.csv").write_text("code,label_en,label_vi,aliases\n"
+                                                  "cell,Cell,Chi bộ,\n", encoding="utf-8")
+    con = duckdb.connect()
+    reference.load_vocabularies(con, tmp_path)
+    assert dict(con.execute("select vocabulary, description from vocab_expect").fetchall()) == {
+        "discipline_form": "a discipline form", "org_level": "an organisation level",
+        "unit_kind": "a unit kind", "member_discipline_form": "a member discipline form",
+        "org_discipline_form": "an organisation discipline form"}
