@@ -3,6 +3,7 @@ in headless Chromium; and the report asset that the session's pipeline run mater
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 
 from kyluat.config import REPO_ROOT
-from kyluat.report import build_report, file_sha256
+from kyluat.report import build_report
 from orchestration.cli import main
 from tests.browser import open_page
 from tests.conftest import (
@@ -123,7 +124,7 @@ def test_bad_report_invocations_say_what_to_do(sample_copy, tmp_path, capsys):
 def test_publication_drew_the_report_and_a_rerun_skips_it(sample_copy):
     report = sample_copy.report_dir
     stamp = json.loads((report / ".source.json").read_text())
-    assert stamp["sha256"] == file_sha256(sample_copy.published_db)
+    assert stamp["sha256"] == hashlib.sha256(sample_copy.published_db.read_bytes()).hexdigest()
     for name in ("index.html", "index.en.html", "quality.html", "quality.en.html"):
         assert (report / name).exists(), name
     before = (report / "index.html").stat().st_mtime_ns
