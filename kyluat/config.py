@@ -16,12 +16,31 @@ WORKING_DB_NAME = "discipline.duckdb"
 PUBLISHED_DB_NAME = "analytics.duckdb"
 
 
+MODES = ("file", "ducklake")
+
+
+@dataclass(frozen=True)
+class LakeProfile:
+    """The DuckLake deployment (KYLUAT_WAREHOUSE_MODE=ducklake): the published catalog's
+    metadata in a PostgreSQL database (a libpq connection string), its data as Parquet under
+    `data_path` (a folder every host mounts; an object store URL is not tested)."""
+
+    catalog: str
+    data_path: str
+
+    @property
+    def url(self) -> str:
+        return f"ducklake:postgres:{self.catalog}"
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
     warehouse_dir: Path
     # the member-id keys, one a line; None: KYLUAT_PSEUDONYM_KEY(_FILE) (kyluat/pseudonym.py)
     pseudonym_key_file: Path | None = None
+    # None: the single-file deployment (the default); else the DuckLake published catalog
+    lake: LakeProfile | None = None
 
     @property
     def working_db(self) -> Path:
@@ -49,7 +68,7 @@ class Settings:
         landing = Path(landing_dir or warehouse / "landing")
         return cls(landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(),
                    pseudonym_key_file=Path(pseudonym_key_file).resolve()
-                   if pseudonym_key_file else None)
+                   if pseudonym_key_file else None, lake=lake_profile())
 
     @classmethod
     def from_env(cls, landing_dir: str | Path | None = None,
@@ -64,6 +83,24 @@ class Settings:
 
 class ConfigError(ValueError):
     """A KYLUAT_* variable or folder that kyluat cannot use; the message says which and why."""
+
+
+def lake_profile() -> LakeProfile | None:
+    """The DuckLake profile of KYLUAT_WAREHOUSE_MODE, KYLUAT_DUCKLAKE_CATALOG and
+    KYLUAT_DUCKLAKE_DATA_PATH; None in the file mode."""
+    mode = os.environ.get("KYLUAT_WAREHOUSE_MODE", "").strip() or "file"
+    if mode not in MODES:
+        raise ConfigError(f"KYLUAT_WAREHOUSE_MODE={mode!r} is not a mode; set it to file (the "
+                          "default) or ducklake")
+    if mode == "file":
+        return None
+    values = {name: os.environ.get(name, "").strip()
+              for name in ("KYLUAT_DUCKLAKE_CATALOG", "KYLUAT_DUCKLAKE_DATA_PATH")}
+    if missing := [name for name, value in values.items() if not value]:
+        raise ConfigError(f"KYLUAT_WAREHOUSE_MODE=ducklake needs {' and '.join(missing)}: the "
+                          "PostgreSQL connection string of the catalog (e.g. 'dbname=kyluat_lake "
+                          "host=db.internal user=kyluat') and the folder of its Parquet files")
+    return LakeProfile(values["KYLUAT_DUCKLAKE_CATALOG"], values["KYLUAT_DUCKLAKE_DATA_PATH"])
 
 
 SECONDS_VARIABLES = {"KYLUAT_LOCK_TIMEOUT": 600.0, "KYLUAT_ALERT_TIMEOUT": 10.0}

@@ -19,8 +19,11 @@ def connect_published(path: Path) -> duckdb.DuckDBPyConnection:
                          "`kyluat run` publishes it again from the working warehouse") from None
 
 
-def run_query(path: Path, query: str, output_format: str = "table") -> int:
-    con = connect_published(path)
+def run_query(source: Path | duckdb.DuckDBPyConnection, query: str,
+              output_format: str = "table") -> int:
+    """Run `query` on a published file, or on a connection already open (the DuckLake
+    catalog attached read-only), and close it."""
+    con = connect_published(source) if isinstance(source, Path) else source
     try:
         relation = con.sql(query)
         if relation is None:

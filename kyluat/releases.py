@@ -12,6 +12,10 @@ A release is a folder `<warehouse>/releases/<name>/` holding
 - `SHA256SUMS`: the checksum of every file above.
 It is built beside its final place and renamed in; its files and folders are then read-only.
 Releases are made on demand only: a run never makes one.
+
+In the DuckLake deployment (kyluat/lake.py) a release freezes the catalog's current snapshot
+instead of the local file, records its id (`ducklake_snapshot`), and `kyluat sql --release`
+reads the catalog as of that snapshot (time travel).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from kyluat import lake
 from kyluat.config import DBT_PROJECT_DIR, Settings
 from kyluat.landing import file_sha256
 
@@ -76,6 +81,11 @@ class Release:
     def database(self) -> Path:
         return self.path / RELEASE_DB
 
+    @property
+    def snapshot(self) -> int | None:
+        """The DuckLake snapshot it froze (None: frozen from the published file)."""
+        return self.metadata.get("ducklake_snapshot")
+
 
 def releases_dir(settings: Settings) -> Path:
     return settings.warehouse_dir / "releases"
@@ -113,7 +123,7 @@ def make_release(settings: Settings, name: str, as_of: date | None = None) -> Re
     if final.exists():
         raise ReleaseError(f"release {name!r} exists already and is never rewritten; choose "
                            "another name")
-    if not settings.published_db.exists():
+    if settings.lake is None and not settings.published_db.exists():
         raise ReleaseError(f"nothing is published yet ({settings.published_db}): run "
                            "`kyluat run` first")
     cut_off = as_of or date.today()
@@ -144,7 +154,18 @@ def _freeze(settings: Settings, folder: Path, name: str, cut_off: date) -> dict:
     con = duckdb.connect()
     try:
         con.execute("set memory_limit = '2GB'")
-        con.execute(f"attach '{settings.published_db}' as published (read_only)")
+        snapshot = None
+        if settings.lake is None:
+            con.execute(f"attach '{settings.published_db}' as published (read_only)")
+        else:
+            # the current snapshot, pinned: a publication meanwhile does not reach the copy
+            lake.attach(con, settings.lake, alias="published")
+            snapshot = lake.current_snapshot(con, "published")
+            con.execute("detach published")
+            lake.attach(con, settings.lake, snapshot=snapshot, alias="published")
+            if not lake.has_publication(con, "published"):
+                raise ReleaseError("nothing is published in the DuckLake catalog yet: run "
+                                   "`kyluat run` first")
         late = con.execute("select count(*), min(registered_at) from published.audit.file_registry "
                            "where registered_at::date > ?", [cut_off]).fetchone()
         if late[0]:
@@ -182,7 +203,8 @@ def _freeze(settings: Settings, folder: Path, name: str, cut_off: date) -> dict:
         "name": name, "cut_off": cut_off.isoformat(),
         "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "source_run": run[0] if run else None,
-        "published_sha256": file_sha256(settings.published_db),
+        **({"published_sha256": file_sha256(settings.published_db)} if snapshot is None else
+           {"ducklake_snapshot": snapshot}),
         "duckdb_storage_version": STORAGE_VERSION,
         "tables": counts, "files_received": files,
     }

@@ -20,6 +20,7 @@ from typing import TextIO
 
 import duckdb
 
+from kyluat import lake
 from kyluat.config import ConfigError, Settings, check_environment
 from kyluat.contract import KINDS
 from kyluat.locking import is_lock_error, lock_timeout, writer_lock_holder
@@ -237,7 +238,14 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         if args.tier or args.province:
             raise UsageError("--release opens the release's own file; give it without --tier "
                              "or --province")
-        path = _release(settings, args.release).database
+        release = _release(settings, args.release)
+        if settings.lake is not None and release.snapshot is not None:
+            # time travel: the shared catalog as of the release's snapshot
+            return run_query(lake.connect(settings.lake, release.snapshot), query, args.format)
+        path = release.database
+    elif settings.lake is not None and (args.tier or "national") == "national" \
+            and not args.province:
+        return run_query(lake.connect(settings.lake), query, args.format)
     else:
         path = _tier_file(settings, args.tier, args.province)
     return run_query(path, query, args.format)
@@ -572,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_environment(Settings.from_env(warehouse_dir=getattr(args, "warehouse", None)))
         return args.func(args)
-    except (UsageError, ConfigError, PseudonymKeyError) as exc:
+    except (UsageError, ConfigError, PseudonymKeyError, lake.LakeError) as exc:
         print(f"kyluat {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,15 +19,20 @@ that was killed.
 The files drawn from the published file (report, tiers) are written by a run of their own job
 (orchestration/job.py). It never opens the working file, so it takes no writer lock: its
 resource `published_files` takes the draw lock instead, one drawing run at a time.
+
+In the DuckLake deployment (kyluat/lake.py) the run also holds the catalog's run lock, a
+PostgreSQL advisory lock, so that runs on different hosts, each with its own working file,
+take turns too: the second ingests after the first has published.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from dagster import InitResourceContext
 
+from kyluat.lake import run_lock
 from kyluat.locking import exclusive, writer_lock
 from orchestration.resources import WarehouseResource
 
@@ -38,8 +43,15 @@ class OneWriterWarehouse(WarehouseResource):
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[OneWriterWarehouse]:
         run_id = context.run.run_id if context.run else "unknown"
-        with writer_lock(self.settings().working_db, holder=run_id, report=context.log.warning):
+        settings = self.settings()
+        with ExitStack() as locks:
+            locks.enter_context(writer_lock(settings.working_db, holder=run_id,
+                                            report=context.log.warning))
             context.log.info(f"run {run_id} holds the warehouse writer lock")
+            if settings.lake is not None:
+                locks.enter_context(run_lock(settings.lake, holder=run_id,
+                                             report=context.log.warning))
+                context.log.info(f"run {run_id} holds the DuckLake run lock")
             yield self
 
 

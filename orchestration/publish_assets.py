@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from data_quality.runner import build_data_docs
 from kyluat import periods
 from kyluat.changes import project_fingerprint
+from kyluat.lake import publish_to_lake
 from kyluat.publish import publish
 from orchestration.dbt_assets import MART_KEYS
 from orchestration.ingest_assets import AUDIT_KEYS
@@ -29,6 +30,14 @@ def published_warehouse(context: AssetExecutionContext,
     how = (f"incrementally (reporting years {describe_years(years)})" if result.incremental
            else f"in full ({result.fallback or 'every year rebuilt'})")
     context.log.info(f"published {len(result.tables)} tables to {result.path} {how}")
+    lake = {}
+    if settings.lake is not None:
+        # the same tables into the shared catalog, one snapshot, before this build counts as
+        # published: a failure here leaves its loads pending for the next run
+        snapshot, written = publish_to_lake(result.path, settings.lake, context.run.run_id)
+        context.log.info(f"published to the DuckLake catalog: snapshot {snapshot} "
+                         f"({written} tables written, the others unchanged)")
+        lake = {"ducklake_snapshot": snapshot, "ducklake_tables_written": written}
     con = warehouse.connect()
     try:
         con.execute("begin transaction")
@@ -39,5 +48,5 @@ def published_warehouse(context: AssetExecutionContext,
     finally:
         con.close()
     return MaterializeResult(metadata={"path": str(result.path), "data_docs": str(docs),
-                                       "published": how, **{
+                                       "published": how, **lake, **{
         f"rows {name}": rows for name, rows in result.tables.items()}})

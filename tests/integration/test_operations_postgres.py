@@ -19,25 +19,11 @@ from tests.conftest import (
     PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
     copy_sample,
 )
+from tests.postgres import connect, require_postgres
 
 pytestmark = pytest.mark.integration
 
-PG_VARS = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD",
-           "DAGSTER_PG_DB")
-missing = [name for name in PG_VARS if not os.environ.get(name)]
-if missing:
-    pytest.skip(f"no PostgreSQL server configured ({', '.join(missing)} unset; .ci/run starts "
-                "one with deploy/ci_postgres.sh)", allow_module_level=True)
-
-psycopg2 = pytest.importorskip("psycopg2")
-
-
-def connect(db_name: str):
-    return psycopg2.connect(host=os.environ["DAGSTER_PG_HOST"],
-                            port=int(os.environ["DAGSTER_PG_PORT"]),
-                            user=os.environ["DAGSTER_PG_USERNAME"],
-                            password=os.environ["DAGSTER_PG_PASSWORD"], dbname=db_name,
-                            connect_timeout=10)
+psycopg2 = require_postgres()
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""The real PostgreSQL server of the tests that need one (.ci/run starts it with
+deploy/ci_postgres.sh and exports the DAGSTER_PG_* variables): skip cleanly without it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+PG_VARS = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD",
+           "DAGSTER_PG_DB")
+
+
+def require_postgres():
+    """The psycopg2 module, or skip the calling test module when no server is configured."""
+    missing = [name for name in PG_VARS if not os.environ.get(name)]
+    if missing:
+        pytest.skip(f"no PostgreSQL server configured ({', '.join(missing)} unset; .ci/run "
+                    "starts one with deploy/ci_postgres.sh)", allow_module_level=True)
+    return pytest.importorskip("psycopg2")
+
+
+def connect(db_name: str):
+    import psycopg2
+
+    return psycopg2.connect(host=os.environ["DAGSTER_PG_HOST"],
+                            port=int(os.environ["DAGSTER_PG_PORT"]),
+                            user=os.environ["DAGSTER_PG_USERNAME"],
+                            password=os.environ["DAGSTER_PG_PASSWORD"], dbname=db_name,
+                            connect_timeout=10)
