@@ -40,7 +40,9 @@ NOT_RUN = {
         "copies the reader's own file of party units, which only they have",
     ".venv/bin/kyluat run":
         "after the line above: a pipeline run on the national tree and the reader's units "
-        "(tests/integration/test_admin_tree.py runs the tree through the pipeline)",
+        "(tests/integration/test_admin_tree.py runs the tree through the pipeline); in the "
+        "DuckLake block, a worker's run on the catalog's PostgreSQL "
+        "(tests/integration/test_ducklake.py runs two)",
     ".venv/bin/kyluat rotate-key --new-key-file /etc/kyluat/pseudonym.2027.key":
         "re-keys and rebuilds in full (tests/integration/test_hostile_input.py runs it)",
 }
