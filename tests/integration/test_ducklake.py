@@ -117,8 +117,9 @@ def host_env(root: Path, profile: LakeProfile, landing: Path) -> dict[str, str]:
 
 
 def log_of(warehouse: Path) -> str:
-    (path,) = (warehouse / "logs" / "runs").glob("*.log")
-    return path.read_text("utf-8")
+    """The run logs of a host (its refresh, and the drawing of its files), in order."""
+    return "\n".join(path.read_text("utf-8")
+                     for path in sorted((warehouse / "logs" / "runs").glob("*.log")))
 
 
 def logged_at(log: str, text: str) -> datetime:
