@@ -4,6 +4,9 @@ deploy/ci_postgres.sh and exports the DAGSTER_PG_* variables): skip cleanly with
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -28,3 +31,27 @@ def connect(db_name: str):
                             user=os.environ["DAGSTER_PG_USERNAME"],
                             password=os.environ["DAGSTER_PG_PASSWORD"], dbname=db_name,
                             connect_timeout=10)
+
+
+@contextmanager
+def fresh_database(prefix: str) -> Iterator[str | None]:
+    """A database of the test's own, dropped after it; None when the role may not create one."""
+    import psycopg2
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = connect(os.environ["DAGSTER_PG_DB"])
+    admin.autocommit = True
+    try:
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(f'create database "{name}"')
+        except psycopg2.errors.InsufficientPrivilege:
+            yield None
+            return
+        try:
+            yield name
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        admin.close()

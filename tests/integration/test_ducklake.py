@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from tests.conftest import (
 )
 from tests.integration.test_releases import FIGURE, LATE_FILE, LATE_ROW
 from tests.postgres import connect as pg_connect
-from tests.postgres import require_postgres
+from tests.postgres import fresh_database, require_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -84,35 +85,47 @@ READER = textwrap.dedent("""
 """)
 
 
+@contextmanager
+def created_database(prefix: str) -> Iterator[str]:
+    with fresh_database(prefix) as name:
+        if name is None:
+            pytest.skip(f"the role {os.environ['DAGSTER_PG_USERNAME']} may not create databases")
+        yield name
+
+
 @pytest.fixture
-def catalog(tmp_path) -> LakeProfile:
+def catalog(tmp_path) -> Iterator[LakeProfile]:
     """A DuckLake profile on a fresh PostgreSQL database, its Parquet under tmp_path."""
-    name = f"kyluat_lake_{uuid.uuid4().hex[:12]}"
-    admin = pg_connect(os.environ["DAGSTER_PG_DB"])
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{name}"')
-    dsn = (f"dbname={name} host={os.environ['DAGSTER_PG_HOST']} "
-           f"port={os.environ['DAGSTER_PG_PORT']} user={os.environ['DAGSTER_PG_USERNAME']} "
-           f"password={os.environ['DAGSTER_PG_PASSWORD']}")
-    try:
-        yield LakeProfile(dsn, str(tmp_path / "lake-data"))
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+    with created_database("kyluat_lake") as name:
+        yield LakeProfile(f"dbname={name} host={os.environ['DAGSTER_PG_HOST']} "
+                          f"port={os.environ['DAGSTER_PG_PORT']} "
+                          f"user={os.environ['DAGSTER_PG_USERNAME']} "
+                          f"password={os.environ['DAGSTER_PG_PASSWORD']}",
+                          str(tmp_path / "lake-data"))
 
 
-def host_env(root: Path, profile: LakeProfile, landing: Path) -> dict[str, str]:
-    """The environment of one host: its own working folder, warehouse and Dagster storage; the
-    shared landing folder and catalog."""
+@pytest.fixture
+def dagster_instance(tmp_path) -> Iterator[dict[str, str]]:
+    """The production Dagster instance (deploy/dagster.postgres.yaml) on a fresh database, shared
+    by the hosts as a deployment shares it: the variables that select it."""
+    with created_database("kyluat_dagster") as name:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        shutil.copy(REPO_ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
+        yield {"DAGSTER_HOME": str(home), "DAGSTER_PG_DB": name}
+
+
+def host_env(root: Path, profile: LakeProfile, landing: Path,
+             instance: dict[str, str]) -> dict[str, str]:
+    """The environment of one host: its own working folder, warehouse and Dagster artifacts;
+    the shared landing folder, catalog and Dagster instance."""
     for folder in ("warehouse", "dagster", "dbt-target"):
         (root / folder).mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "KYLUAT_WAREHOUSE_MODE": "ducklake",
+    return {**os.environ, **instance, "KYLUAT_WAREHOUSE_MODE": "ducklake",
             "KYLUAT_DUCKLAKE_CATALOG": profile.catalog,
             "KYLUAT_DUCKLAKE_DATA_PATH": profile.data_path,
             "KYLUAT_LANDING_DIR": str(landing), "KYLUAT_WAREHOUSE_DIR": str(root / "warehouse"),
-            "KYLUAT_DAGSTER_STORAGE": str(root / "dagster"), "DAGSTER_HOME": str(REPO_ROOT),
+            "KYLUAT_DAGSTER_STORAGE": str(root / "dagster"),
             "DBT_TARGET_PATH": str(root / "dbt-target"), "KYLUAT_PSEUDONYM_KEY": "test-key"}
 
 
@@ -143,7 +156,7 @@ def sql(env: dict[str, str], *args: str) -> str:
 
 
 def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_travels(
-        sample_run, catalog, tmp_path):
+        sample_run, catalog, dagster_instance, tmp_path):
     """Two fresh pipeline runs, needed here: two processes with separate working folders (two
     hosts) on one shared landing folder and catalog. Host A runs on the sample; once A has
     read its files a late submission lands and host B starts, which must wait for A's
@@ -154,8 +167,8 @@ def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_tra
     assert outcome.success
     landing = tmp_path / "landing"
     copy_sample(landing)
-    hosts = {name: host_env(tmp_path / name, catalog, landing) | {"HOME_DIR": str(tmp_path / name)}
-             for name in ("a", "b", "analyst")}
+    hosts = {name: host_env(tmp_path / name, catalog, landing, dagster_instance)
+             | {"HOME_DIR": str(tmp_path / name)} for name in ("a", "b", "analyst")}
     stop = tmp_path / "stop-readers"
     readers = [subprocess.Popen([sys.executable, "-c", READER, catalog.catalog,
                                  str(tmp_path / f"reader-{i}.json"), str(stop), STATE],
@@ -183,6 +196,12 @@ def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_tra
         stop.touch()
         for reader in readers:
             reader.wait(timeout=60)
+
+    # both hosts' runs are in the shared Dagster instance, in PostgreSQL
+    with pg_connect(dagster_instance["DAGSTER_PG_DB"]) as con, con.cursor() as cursor:
+        cursor.execute("select status, count(*) from runs where pipeline_name = "
+                       "'refresh_warehouse' group by status")
+        assert cursor.fetchall() == [("SUCCESS", 2)]
 
     # the runs took turns: B waited for A's run lock and took it once A had published
     a_log = log_of(tmp_path / "a" / "warehouse")

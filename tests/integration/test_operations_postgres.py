@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 
 import pytest
 
@@ -19,7 +18,7 @@ from tests.conftest import (
     PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
     copy_sample,
 )
-from tests.postgres import connect, require_postgres
+from tests.postgres import connect, fresh_database, require_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -29,23 +28,12 @@ psycopg2 = require_postgres()
 @pytest.fixture
 def database(monkeypatch):
     """A fresh database for this test when the role may create one, else the configured one."""
-    name = f"kyluat_test_{uuid.uuid4().hex[:12]}"
-    admin = connect(os.environ["DAGSTER_PG_DB"])
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'create database "{name}"')
-    except psycopg2.errors.InsufficientPrivilege:
-        admin.close()
-        yield os.environ["DAGSTER_PG_DB"]
-        return
-    monkeypatch.setenv("DAGSTER_PG_DB", name)
-    try:
+    with fresh_database("kyluat_test") as name:
+        if name is None:
+            yield os.environ["DAGSTER_PG_DB"]
+            return
+        monkeypatch.setenv("DAGSTER_PG_DB", name)
         yield name
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
 
 
 def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
