@@ -60,7 +60,8 @@ def manifest_path():
 
 class LayeredTranslator(DagsterDbtTranslator):
     """Asset keys and groups follow the layer: staging/..., intermediate/..., marts/...,
-    reference/... for seeds; sources keep the keys of the ingestion assets (meta)."""
+    scopes/..., reference/... for seeds; sources keep the keys of the ingestion assets
+    (meta)."""
 
     def _layer(self, props: Mapping[str, Any]) -> str:
         if props["resource_type"] == "seed":

@@ -61,7 +61,7 @@
   Activities rebuild by key, not by year: the decisions of one month name activities of
   many months, and a year of activities is the largest partition there is. The activities a
   run rebuilds are listed in int_activities_to_rebuild; `changed_itself` leaves out those
-  rebuilt only for their decision counts (fct_activity), which int_activity_scopes does not
+  rebuilt only for their decision counts (fct_activity), which scoped_activity does not
   carry. Every activity when the whole table is rebuilt.
 #}
 {% macro in_rebuild_activities(relation='', changed_itself=false, listed=none) -%}

@@ -19,7 +19,7 @@ LATEST_RESULTS = """
     from audit.check_results group by check_name, asset
     order by passed, layer, asset, check_name"""
 
-LAYERS = ("raw", "staging", "intermediate", "marts", "reference", "published")
+LAYERS = ("raw", "staging", "intermediate", "marts", "scopes", "reference", "published")
 
 
 def quality_sections(con, source: Source, lang: str) -> list[Section]:

@@ -37,7 +37,7 @@ def test_every_dbt_model_is_built_in_one_step_and_nothing_is_partitioned():
 
     graph = defs.resolve_asset_graph()
     dbt_keys = {k for k in graph.get_all_asset_keys()
-                if k.path[0] in ("staging", "intermediate", "marts", "reference")}
+                if k.path[0] in ("staging", "intermediate", "marts", "scopes", "reference")}
     assert dbt_keys == set(dbt_models.keys)
     assert not any(graph.get(k).partitions_def for k in graph.get_all_asset_keys())
 

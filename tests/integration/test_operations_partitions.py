@@ -156,7 +156,7 @@ def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
 
 
 LEFT_ALONE_BY_A_MEMBER_DECISION = ("marts.fct_org_discipline", "marts.fct_activity",
-                                   "intermediate.int_activity_scopes")
+                                   "scopes.scoped_activity")
 
 
 def activity_rows(settings, table: str) -> list[tuple]:
@@ -171,7 +171,7 @@ def activity_rows(settings, table: str) -> list[tuple]:
 def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_warehouse):
     """Activities rebuild by activity, not by year: a late decision that followed an
     inspection rewrites that inspection's row of fct_activity (one more member disciplined)
-    and nothing else; its funnel rows in int_activity_scopes, which no decision changes,
+    and nothing else; its funnel rows in scoped_activity, which no decision changes,
     stay where they were."""
     settings = sample_warehouse
     con = duckdb.connect(str(settings.working_db), read_only=True)
@@ -185,7 +185,7 @@ def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_wareh
     finally:
         con.close()
     facts, scopes = (activity_rows(settings, "marts.fct_activity"),
-                     activity_rows(settings, "intermediate.int_activity_scopes"))
+                     activity_rows(settings, "scopes.scoped_activity"))
     write(settings.landing_dir / "member_disciplines" / "2022_late_after_inspection.csv",
           "deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
           "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
@@ -203,7 +203,7 @@ def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_wareh
     [old] = [row for row in facts if row[1] == ref]
     assert after[-1][1] == ref and after[-1][column] == disciplined + 1
     assert after[-1][:column] == old[:column]
-    assert activity_rows(settings, "intermediate.int_activity_scopes") == scopes
+    assert activity_rows(settings, "scopes.scoped_activity") == scopes
     # publication copied that activity's new row, and every other row as it was
     con = duckdb.connect(str(settings.published_db), read_only=True)
     try:

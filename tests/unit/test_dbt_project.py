@@ -36,3 +36,33 @@ def test_stable_published_tables_exist(marts):
             "authority_type", "discipline_form", "violation_category", "channel",
             "published_value", "value_qualifier", "computed_value",
             "status"} <= columns["rpt_published_reconciliation"]
+
+
+# The layers in the order they read each other: a model reads its own layer or one before it.
+# marts holds the facts and dimensions that scopes read and the aggregates that read scopes,
+# so marts and scopes may read each other; nothing reads back into staging or intermediate.
+READS_FROM = {"staging": {"staging"},
+              "intermediate": {"staging", "intermediate"},
+              "marts": {"staging", "intermediate", "marts", "scopes"},
+              "scopes": {"intermediate", "marts", "scopes"}}
+
+
+def test_models_read_only_their_own_layer_or_earlier_ones():
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    nodes = manifest["nodes"]
+    wrong = []
+    for unique_id, node in nodes.items():
+        if node["resource_type"] != "model":
+            continue
+        layer = node["fqn"][1]
+        for parent in manifest["parent_map"][unique_id]:
+            if parent.split(".")[0] != "model":
+                continue  # sources and seeds: any layer may read them
+            parent_layer = nodes[parent]["fqn"][1]
+            if parent_layer not in READS_FROM[layer]:
+                wrong.append(f"{node['name']} ({layer}) reads {nodes[parent]['name']} "
+                             f"({parent_layer})")
+    assert wrong == []
+    # the scopes sit between the facts and the aggregates
+    assert {n["name"] for n in nodes.values() if n["resource_type"] == "model"
+            and n["fqn"][1] == "scopes"} == {"scoped_discipline", "scoped_activity"}

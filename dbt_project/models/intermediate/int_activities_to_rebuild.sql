@@ -1,5 +1,5 @@
 -- The activities (unit and reference) this run rebuilds in fct_activity and
--- int_activity_scopes (macro in_rebuild_activities): those with a version not yet published
+-- scoped_activity (macro in_rebuild_activities): those with a version not yet published
 -- (`changed_itself`), those named by any version of a decision with a version not yet
 -- published (their decision counts change), and every activity of a backfill's years
 -- (KYLUAT_REQUESTED_YEARS). audit.published_loads is the pipeline's bookkeeping

@@ -17,6 +17,6 @@ select
     channel,
     count(*) as disciplined,
     count(*) filter (where scope_distance = 0) as disciplined_by_unit_itself
-from {{ ref('int_discipline_scopes') }}
+from {{ ref('scoped_discipline') }}
 where counts_in_totals and {{ in_rebuild_years('year(decision_date)') }}
 group by all

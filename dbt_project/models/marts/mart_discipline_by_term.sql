@@ -10,7 +10,7 @@ select
     count(distinct scopes.subject_key) filter (where scopes.subject_kind = 'member')
         as distinct_members_disciplined,
     count(*) filter (where scopes.subject_kind = 'organization') as orgs_disciplined
-from {{ ref('int_discipline_scopes') }} as scopes
+from {{ ref('scoped_discipline') }} as scopes
 inner join {{ ref('party_terms') }} as terms
     on scopes.decision_date >= terms.start_date and scopes.decision_date < terms.end_date
 where scopes.counts_in_totals

@@ -16,7 +16,7 @@ with categories as (
         subject_kind,
         authority_type,
         unnest(violation_categories) as violation_category
-    from {{ ref('int_discipline_scopes') }}
+    from {{ ref('scoped_discipline') }}
     where counts_in_totals and {{ in_rebuild_years('year(decision_date)') }}
 )
 

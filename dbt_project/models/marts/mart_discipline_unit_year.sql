@@ -11,7 +11,7 @@
 ) }}
 
 with decisions as (
-    select * from {{ ref('int_discipline_scopes') }}
+    select * from {{ ref('scoped_discipline') }}
     -- a year's change against the previous year: a rebuilt year changes the next one too
     where
         counts_in_totals

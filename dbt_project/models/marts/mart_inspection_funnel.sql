@@ -15,7 +15,7 @@ with activity_steps as (
         authority_type,
         count(*) as activities,
         {{ sum_funnel_steps() }}
-    from {{ ref('int_activity_scopes') }}
+    from {{ ref('scoped_activity') }}
     where {{ in_rebuild_years('year(start_date)') }}
     group by all
 ),
@@ -29,7 +29,7 @@ decision_steps as (
         count(*) filter (where subject_kind = 'organization') as orgs_disciplined,
         count(*) filter (where subject_kind = 'member' and channel in ('inspection', 'supervision'))
             as members_disciplined_after_inspection_or_supervision
-    from {{ ref('int_discipline_scopes') }}
+    from {{ ref('scoped_discipline') }}
     where
         structure = 'as_of' and counts_in_totals
         and {{ in_rebuild_years('year(decision_date)') }}

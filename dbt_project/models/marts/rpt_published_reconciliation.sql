@@ -79,14 +79,14 @@ decisions as (
         'unit' as counted_by,
         scope_unit_code as counted_ref,
         *
-    from {{ ref('int_discipline_scopes') }}
+    from {{ ref('scoped_discipline') }}
     where structure = 'as_of' and counts_in_totals
     union all
     select
         'activity' as counted_by,
         activity_ref as counted_ref,
         *
-    from {{ ref('int_discipline_scopes') }}
+    from {{ ref('scoped_discipline') }}
     where
         structure = 'as_of' and counts_in_totals
         and scope_distance = 0 and activity_ref is not null
@@ -125,7 +125,7 @@ activity_days as (
         channel,
         scope_distance = 0 as is_own_unit,
         {{ sum_funnel_steps() }}
-    from {{ ref('int_activity_scopes') }}
+    from {{ ref('scoped_activity') }}
     where
         scope_unit_code in (
             select figures.counted_ref from numbered as figures
@@ -149,7 +149,7 @@ activity_rows as (
         channel,
         true as is_own_unit,
         {{ funnel_steps() | join(', ') }}
-    from {{ ref('int_activity_scopes') }}
+    from {{ ref('scoped_activity') }}
     where
         scope_distance = 0
         and activity_ref in (
