@@ -14,7 +14,7 @@ import re
 
 import duckdb
 import pytest
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
 from orchestration.dbt_runner import DBT_PROJECT
 from orchestration.partitions import REBUILT_YEARS_TAG
@@ -131,12 +131,13 @@ def test_a_run_whose_rows_touch_no_year_rebuilds_no_year(sample_warehouse, capsy
 def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
     before = stored_rows(sample_warehouse)
     instance = DagsterInstance.get()
-    runs_before = len(instance.get_run_records())
+    refreshes = RunsFilter(job_name="refresh_warehouse")  # each is followed by a drawing run
+    runs_before = len(instance.get_run_records(refreshes))
 
     outcome = run_pipeline(years=(2022, 2023))
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
 
-    assert len(instance.get_run_records()) == runs_before + 1
+    assert len(instance.get_run_records(refreshes)) == runs_before + 1
     after = stored_rows(sample_warehouse)
     for table in before:
         # a year's change against the previous one: rebuilding 2023 rebuilds 2024's row too
