@@ -9,6 +9,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+# the manifest `make setup` prepares; orchestration's DbtProject names the same file
+# (tests/unit/test_dbt_runner.py), the library reads it without importing dagster_dbt
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # The bundled synthetic sample: the only landing the public development key may key.
 SAMPLE_LANDING = REPO_ROOT / "warehouse" / "samples" / "quang_nam_2021_2023" / "landing"
 

@@ -33,14 +33,13 @@ from pathlib import Path
 import duckdb
 
 from kyluat import lake
-from kyluat.config import DBT_PROJECT_DIR, Settings
+from kyluat.config import DBT_MANIFEST, Settings
 from kyluat.landing import file_sha256
 
 STORAGE_VERSION = "v1.0.0"  # the oldest DuckDB 1.x format: every 1.x client reads it
 RELEASE_DB = "release.duckdb"
 PUBLISHED_SCHEMAS = ("marts", "audit")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 # The audit schema is written by ingestion and publication, not by dbt: its tables are
 # described here.
@@ -215,7 +214,7 @@ def _freeze(settings: Settings, folder: Path, name: str, cut_off: date) -> dict:
 
 def _dbt_docs() -> dict[str, tuple[str, dict[str, str]]]:
     """model name -> (description, {column: description}) from the dbt manifest."""
-    manifest = json.loads(MANIFEST.read_text("utf-8"))
+    manifest = json.loads(DBT_MANIFEST.read_text("utf-8"))
     return {node["name"]: (node.get("description", ""),
                            {c: v.get("description", "") for c, v in node["columns"].items()})
             for node in manifest["nodes"].values() if node["resource_type"] == "model"}
@@ -298,7 +297,7 @@ def _make_writable(folder: Path) -> None:
 
 def _keys() -> dict[str, list[str]]:
     """model name -> its business key, from its unique_combination test in the manifest."""
-    manifest = json.loads(MANIFEST.read_text("utf-8"))
+    manifest = json.loads(DBT_MANIFEST.read_text("utf-8"))
     keys = {}
     for node in manifest["nodes"].values():
         meta = node.get("test_metadata") or {}
