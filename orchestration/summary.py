@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from data_quality.runner import data_docs_index
 from kyluat.config import Settings
+from kyluat.lake import publications
 from kyluat.locking import connect
 from kyluat.query import connect_published
 from kyluat.suspicious import file_notes
@@ -48,6 +49,11 @@ def print_run_summary(outcome: RunOutcome, settings: Settings,
         emit(f"NOT PUBLISHED: {settings.published_db} was left as it was")
         return
     emit(f"published: {settings.published_db} replaced by this run's build")
+    if settings.lake is not None:
+        snapshots = [snapshot for snapshot, _, message in publications(settings.lake)
+                     if message.endswith(f"run {outcome.run_id}")]
+        emit(f"published: the DuckLake catalog, snapshot {snapshots[-1]}" if snapshots else
+             "published: the DuckLake catalog already held this build's tables")
     con = connect_published(settings.published_db)
     try:
         emit("published figures against the records:")

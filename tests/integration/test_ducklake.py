@@ -211,6 +211,8 @@ def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_tra
     assert len(published) == 2
     (snap_a, _, message_a), (snap_b, _, message_b) = published
     assert message_a.split()[-1] in a_log and message_b.split()[-1] in b_log
+    assert f"published: the DuckLake catalog, snapshot {snap_a}" in a_output
+    assert f"published: the DuckLake catalog, snapshot {snap_b}" in b_output
     assert logged_at(b_log, "holds the DuckLake run lock") >= logged_at(
         a_log, "published to the DuckLake catalog").replace(microsecond=0)
 
