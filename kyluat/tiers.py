@@ -117,6 +117,22 @@ def _subtrees(con: duckdb.DuckDBPyConnection) -> None:
           on a.ancestor_code = c.unit_code""")
 
 
+def carrying_province(national: Path, code: str) -> tuple[str, str] | None:
+    """(today's province, the date it took over) for a province of the past that was merged
+    into one of today's (its history is in that province's file); None otherwise."""
+    con = duckdb.connect(str(national), read_only=True)
+    try:
+        row = con.execute("""
+            select r.ancestor_code, strftime(u.valid_to, '%Y-%m-%d')
+            from marts.bridge_org_unit_current_rollup r
+            join marts.dim_org_unit u on u.unit_code = r.unit_code and u.level = 'province'
+            where r.unit_code = ? and r.ancestor_level = 'province' and r.ancestor_code <> ?
+            order by u.valid_to desc limit 1""", [code, code]).fetchone()
+    finally:
+        con.close()
+    return (row[0], row[1]) if row else None
+
+
 def provinces(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute(
         "select distinct province from unit_province order by 1").fetchall()]

@@ -266,6 +266,12 @@ def _tier_file(settings: Settings, tier: str | None, province: str | None) -> Pa
     if not province:
         raise UsageError("--tier province needs --province CODE (e.g. --province P48-2025)")
     path = tiers.province_file(settings.warehouse_dir, province)
+    carried = (tiers.carrying_province(settings.published_db, province)
+               if not path.exists() and settings.published_db.exists() else None)
+    if carried and tiers.province_file(settings.warehouse_dir, carried[0]).exists():
+        print(f"kyluat sql: {province} was merged into {carried[0]} on {carried[1]}; opening "
+              f"{carried[0]}'s file, which holds {province}'s history", file=sys.stderr)
+        return tiers.province_file(settings.warehouse_dir, carried[0])
     if not path.exists():
         known = sorted(p.parent.name for p in (tiers.tiers_dir(settings.warehouse_dir)
                                               / "provinces").glob(f"*/{tiers.PROVINCE_FILE}"))

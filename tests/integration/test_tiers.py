@@ -199,9 +199,16 @@ def test_kyluat_sql_opens_each_tier_read_only(built):
     write = _kyluat("sql", "--tier", "public", "create table aggregates.x (a int)",
                     warehouse=settings.warehouse_dir)
     assert write.returncode == 2 and "read-only" in write.stderr
-    wrong = _kyluat("sql", "--province", "QNM", "select 1", warehouse=settings.warehouse_dir)
+    # Quang Nam merged into Da Nang on 2025-07-01: its history is in Da Nang's file
+    merged = _kyluat("sql", "--province", "QNM", "--format", "csv",
+                     "select count(*) from marts.fct_member_discipline "
+                     "where deciding_unit_code = 'QNM'", warehouse=settings.warehouse_dir)
+    assert merged.returncode == 0 and int(merged.stdout.splitlines()[1]) > 0, merged.stderr
+    assert merged.stderr.strip() == ("kyluat sql: QNM was merged into DNG on 2025-07-01; "
+                                     "opening DNG's file, which holds QNM's history")
+    wrong = _kyluat("sql", "--province", "HNI", "select 1", warehouse=settings.warehouse_dir)
     assert wrong.returncode == 2
-    assert wrong.stderr.strip() == ("kyluat sql: no file for province 'QNM'; the province "
+    assert wrong.stderr.strip() == ("kyluat sql: no file for province 'HNI'; the province "
                                     "files are: DNG")
     bare = _kyluat("sql", "--tier", "province", "select 1", warehouse=settings.warehouse_dir)
     assert bare.returncode == 2 and len(bare.stderr.strip().splitlines()) == 1
