@@ -20,20 +20,31 @@ PUBLISHED_DB_NAME = "analytics.duckdb"
 
 
 MODES = ("file", "ducklake")
+# The PostgreSQL schema of the working catalog's metadata (the published catalog's is public).
+WORKING_METADATA_SCHEMA = "kyluat_working"
 
 
 @dataclass(frozen=True)
 class LakeProfile:
     """The DuckLake deployment (KYLUAT_WAREHOUSE_MODE=ducklake): the published catalog's
     metadata in a PostgreSQL database (a libpq connection string), its data as Parquet under
-    `data_path` (a folder every host mounts; an object store URL is not tested)."""
+    `data_path` (a folder every host mounts; an object store URL is not tested). The working
+    catalog (kyluat/working_catalog.py) keeps its metadata in schema WORKING_METADATA_SCHEMA
+    of the same database and its data under `working_path`."""
 
     catalog: str
     data_path: str
+    working_data_path: str = ""  # empty: beside data_path, "<data_path>-working"
 
     @property
     def url(self) -> str:
         return f"ducklake:postgres:{self.catalog}"
+
+    @property
+    def working_path(self) -> str:
+        """A sibling of the published data path, never inside it: the working data holds
+        personal data, and the published catalog's file clean-up must not see it."""
+        return self.working_data_path or f"{self.data_path.rstrip('/')}-working"
 
 
 @dataclass(frozen=True)
@@ -89,8 +100,9 @@ class ConfigError(ValueError):
 
 
 def lake_profile() -> LakeProfile | None:
-    """The DuckLake profile of KYLUAT_WAREHOUSE_MODE, KYLUAT_DUCKLAKE_CATALOG and
-    KYLUAT_DUCKLAKE_DATA_PATH; None in the file mode."""
+    """The DuckLake profile of KYLUAT_WAREHOUSE_MODE, KYLUAT_DUCKLAKE_CATALOG,
+    KYLUAT_DUCKLAKE_DATA_PATH and KYLUAT_DUCKLAKE_WORKING_DATA_PATH (optional); None in the
+    file mode."""
     mode = os.environ.get("KYLUAT_WAREHOUSE_MODE", "").strip() or "file"
     if mode not in MODES:
         raise ConfigError(f"KYLUAT_WAREHOUSE_MODE={mode!r} is not a mode; set it to file (the "
@@ -103,7 +115,8 @@ def lake_profile() -> LakeProfile | None:
         raise ConfigError(f"KYLUAT_WAREHOUSE_MODE=ducklake needs {' and '.join(missing)}: the "
                           "PostgreSQL connection string of the catalog (e.g. 'dbname=kyluat_lake "
                           "host=db.internal user=kyluat') and the folder of its Parquet files")
-    return LakeProfile(values["KYLUAT_DUCKLAKE_CATALOG"], values["KYLUAT_DUCKLAKE_DATA_PATH"])
+    return LakeProfile(values["KYLUAT_DUCKLAKE_CATALOG"], values["KYLUAT_DUCKLAKE_DATA_PATH"],
+                       os.environ.get("KYLUAT_DUCKLAKE_WORKING_DATA_PATH", "").strip())
 
 
 SECONDS_VARIABLES = {"KYLUAT_LOCK_TIMEOUT": 600.0, "KYLUAT_ALERT_TIMEOUT": 10.0}

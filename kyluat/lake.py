@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from kyluat.config import LakeProfile
+from kyluat.config import WORKING_METADATA_SCHEMA, LakeProfile
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +54,19 @@ def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def attach(con: duckdb.DuckDBPyConnection, profile: LakeProfile, read_only: bool = True,
-           snapshot: int | None = None, alias: str = ALIAS) -> None:
-    """Attach the catalog as `alias`: read-only (optionally as of `snapshot`), or to write, with
-    every row in Parquet under the data path (none inlined in PostgreSQL)."""
+           snapshot: int | None = None, alias: str = ALIAS, working: bool = False) -> None:
+    """Attach the published catalog (or, `working`, the working catalog) as `alias`: read-only
+    (optionally as of `snapshot`), or to write, with every row in Parquet under its data path
+    (none inlined in PostgreSQL)."""
     load_extensions(con)
     if read_only:
         options = "read_only" + (f", snapshot_version {int(snapshot)}"
                                  if snapshot is not None else "")
     else:
-        options = f"data_path '{_quote(profile.data_path)}', data_inlining_row_limit 0"
+        data_path = profile.working_path if working else profile.data_path
+        options = f"data_path '{_quote(data_path)}', data_inlining_row_limit 0"
+    if working:
+        options += f", metadata_schema '{WORKING_METADATA_SCHEMA}'"
     try:
         con.execute(f"attach '{_quote(profile.url)}' as {alias} ({options})")
     except duckdb.Error as exc:

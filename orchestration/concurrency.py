@@ -22,7 +22,9 @@ resource `published_files` takes the draw lock instead, one drawing run at a tim
 
 In the DuckLake deployment (kyluat/lake.py) the run also holds the catalog's run lock, a
 PostgreSQL advisory lock, so that runs on different hosts, each with its own working file,
-take turns too: the second ingests after the first has published.
+take turns too: the second ingests after the first has published. Holding it, the run brings
+its working file up to the working catalog first and writes its working state back last
+(kyluat/working_catalog.py), so the next host, whichever it is, starts from it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from contextlib import ExitStack, contextmanager
 
 from dagster import InitResourceContext
 
+from kyluat import working_catalog
 from kyluat.lake import run_lock
 from kyluat.locking import exclusive, writer_lock
 from orchestration.resources import WarehouseResource
@@ -52,6 +55,8 @@ class OneWriterWarehouse(WarehouseResource):
                 locks.enter_context(run_lock(settings.lake, holder=run_id,
                                              report=context.log.warning))
                 context.log.info(f"run {run_id} holds the DuckLake run lock")
+                locks.enter_context(working_catalog.mirrored(
+                    settings.working_db, settings.lake, run_id, report=context.log.info))
             yield self
 
 

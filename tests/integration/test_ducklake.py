@@ -22,8 +22,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kyluat import lake
+from kyluat import lake, working_catalog
 from kyluat.config import REPO_ROOT, LakeProfile
+from kyluat.contract import KINDS
 from tests.conftest import (
     PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY,
     PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
@@ -40,6 +41,21 @@ psycopg2 = require_postgres()
 
 KYLUAT = str(Path(sys.executable).with_name("kyluat"))
 READERS = 8
+
+# A revision of a sample decision (2021_2023_province.csv: member DV144983142's warning under
+# QNM's 174-QĐ/UBKTTU) that makes it a reprimand.
+REVISION_FILE = "member_disciplines/2025_revision_qnm_174.csv"
+REVISION = ("deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
+            "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
+            "is_committee_member,is_probationary,activity_ref,status,violation_date\n"
+            "QNM,174-QĐ/UBKTTU,DV144983142,Bùi Đức An,inspection_committee,reprimand,2021-01-20,"
+            "QNM-D18,land_finance_assets;exemplary_duty,inspection,true,false,151-QĐ/UBKTTU,"
+            "in_force,\n")
+DECISION_174 = ("select discipline_form from marts.fct_member_discipline where "
+                "deciding_unit_code = 'QNM' and decision_ref = '174-QĐ/UBKTTU' order by 1")
+# The lineage of a row, which differs between two loads of the same files.
+LINEAGE = ("_loaded_at", "_run_id", "registered_at", "run_id", "quarantined_at", "recorded_at",
+           "resolved_at", "resolved_run_id")
 
 # What a reader reads in one transaction, from tables the publication writes one by one: a
 # half-written publication would pair figures and counts no publication ever had.
@@ -148,6 +164,19 @@ def state_at(profile: LakeProfile, snapshot: int) -> list:
         con.close()
 
 
+def assert_same_rows(con, left: str, right: str, table: str) -> None:
+    """`table` holds the same rows (but for their lineage) in databases `left` and `right`."""
+    schema, name = table.split(".")
+    columns = ", ".join(c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = ? and schema_name = ? "
+        "and table_name = ? order by column_index", [left, schema, name]).fetchall()
+        if c not in LINEAGE)
+    for one, other in ((left, right), (right, left)):
+        assert con.execute(f"select count(*) from (select {columns} from {one}.{table} except "
+                           f"all select {columns} from {other}.{table})").fetchone()[0] == 0, \
+            (table, one, other)
+
+
 def sql(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([KYLUAT, "sql", "--format", "csv", *args], env=env, cwd=env["HOME_DIR"],
                           capture_output=True, text=True, timeout=120)
@@ -159,10 +188,12 @@ def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_tra
         sample_run, catalog, dagster_instance, tmp_path):
     """Two fresh pipeline runs, needed here: two processes with separate working folders (two
     hosts) on one shared landing folder and catalog. Host A runs on the sample; once A has
-    read its files a late submission lands and host B starts, which must wait for A's
-    publication and then publish A's files and the late one. Eight readers attached read-only
-    poll the catalog all along; a release made between the two publications must still give
-    its figures once B has changed them."""
+    read its files a late submission and a revision of one of A's decisions land and host B
+    starts, which must wait for A's publication, start from A's working state (the working
+    catalog) and publish A's files and the two new ones. A third host then sees every file
+    and both versions of the revised decision. Eight readers attached read-only poll the
+    catalog all along; a release made between the two publications must still give its
+    figures once B has changed them."""
     built, outcome = sample_run
     assert outcome.success
     landing = tmp_path / "landing"
@@ -180,6 +211,7 @@ def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_tra
             if line.startswith("ingest: done"):
                 break
         write(landing / LATE_FILE, LATE_ROW)  # after A read the landing folder
+        write(landing / REVISION_FILE, REVISION)
         b = subprocess.Popen([KYLUAT, "run"], env=hosts["b"], cwd=hosts["b"]["HOME_DIR"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         a_output = a.communicate(timeout=600)[0]
@@ -241,11 +273,59 @@ def test_two_hosts_take_turns_readers_see_whole_snapshots_and_a_release_time_tra
     finally:
         con.close()
 
+    # A's working state is in the working catalog, and it is the file mode's
+    run_a, run_b = message_a.split()[-1], message_b.split()[-1]
+    assert "the working catalog is empty: this host's working file will fill it" in a_log
+    assert "the working file now matches the working catalog's snapshot" in b_log
+    con = duckdb.connect()
+    try:
+        lake.attach(con, catalog, alias="working", working=True)
+        pushes = dict(con.execute("select commit_message, snapshot_id from working.snapshots() "
+                                  "where author = 'kyluat'").fetchall())
+        assert set(pushes) == {f"working state of run {run_a}", f"working state of run {run_b}"}
+        con.execute("detach working")
+        lake.attach(con, catalog, alias="working", working=True,
+                    snapshot=pushes[f"working state of run {run_a}"])
+        con.execute(f"attach '{built.working_db}' as file_mode (read_only)")
+        tables = [f"raw.{kind}" for kind in sorted(KINDS)] + [
+            "audit.file_registry", "audit.quarantine", "restricted.quarantine",
+            "restricted.pseudonym_key"]
+        for table in tables:
+            assert_same_rows(con, "working", "file_mode", table)
+        assert con.execute("select count(*) from working.raw.member_disciplines").fetchone()[0] \
+            > 1000
+    finally:
+        con.close()
+
+    # a third host starts from both hosts' files and every version of the revised decision
+    third = tmp_path / "c" / "warehouse" / "discipline.duckdb"
+    assert "matches the working catalog's snapshot" in working_catalog.pull(third, catalog)
+    with duckdb.connect(str(third), read_only=True) as con:
+        assert con.execute("select run_id, count(*) from audit.file_registry group by run_id "
+                           "order by 2").fetchall() == [(run_b, 2), (run_a, 15)]
+        assert con.execute(
+            "select r.discipline_form, f.path, f.run_id from raw.member_disciplines r "
+            "join audit.file_registry f on f.file_id = r._file_id "
+            "where r.decision_ref = '174-QĐ/UBKTTU' and r.member_key in (select member_key "
+            "from raw.member_disciplines where _file_id in (select file_id "
+            "from audit.file_registry where path = ?)) "
+            "order by r._file_id", [REVISION_FILE]).fetchall() == [
+                ("warning", "member_disciplines/2021_2023_province.csv", run_a),
+                ("reprimand", REVISION_FILE, run_b)]
+
     state_a, state_b = state_at(catalog, snap_a), state_at(catalog, snap_b)
     assert state_a[:2] == [PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
                            PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY]
-    # nothing lost: B published A's 15 files and the late one, and the late decision
-    assert state_a[4] == 15 and state_b[4] == 16
+    # nothing lost: B published A's 15 files, the late one and the revision, the late decision
+    # and the revised one (a warning of decision 174 became a reprimand)
+    assert state_a[4] == 15 and state_b[4] == 17
+    for snapshot, forms in ((snap_a, ["reprimand", "warning", "warning"]),
+                            (snap_b, ["reprimand", "reprimand", "warning"])):
+        con = lake.connect(catalog, snapshot)
+        try:
+            assert [form for (form,) in con.execute(DECISION_174).fetchall()] == forms
+        finally:
+            con.close()
     assert state_b[:3] == [PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION + 1,
                            PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY,
                            state_a[2] + 1]
@@ -307,3 +387,56 @@ def test_misconfigured_ducklake_mode_says_what_to_set(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "KYLUAT_DUCKLAKE_CATALOG and KYLUAT_DUCKLAKE_DATA_PATH" in done.stderr
+
+
+def changes_of_last_push(profile: LakeProfile) -> dict:
+    con = duckdb.connect()
+    try:
+        lake.attach(con, profile, alias="working", working=True)
+        return con.execute("select changes from working.snapshots() where author = 'kyluat' "
+                           "order by snapshot_id desc limit 1").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_the_working_catalog_gains_only_what_changed_and_a_host_catches_up(sample_copy,
+                                                                           catalog, tmp_path):
+    """Pushes write nothing when nothing changed and only the new rows of a raw table; a host
+    whose raw rows the catalog still holds keeps its record of published loads (its build
+    takes in the new rows year by year), one whose rows are gone forgets it (every year is
+    rebuilt)."""
+    host_a, host_b = sample_copy.working_db, tmp_path / "b" / "discipline.duckdb"
+    message = working_catalog.push(host_a, catalog, "run-a1")
+    assert "(13 table(s) written)" in message  # raw: 8 kinds; restricted: 2; audit: 3
+    assert working_catalog.push(host_a, catalog, "run-a2").startswith(
+        "the working catalog already held")
+    assert "matches the working catalog's snapshot" in working_catalog.pull(host_b, catalog)
+    with duckdb.connect(str(host_b), read_only=True) as con:
+        assert con.execute("select count(*) from audit.file_registry").fetchone()[0] == 15
+        assert con.execute("select count(*) from raw.org_units").fetchone()[0] == 418
+    with duckdb.connect(str(host_b)) as con:  # as though B had built and published it all
+        # the next file id follows the registry's last
+        assert con.execute("select nextval('audit.file_id_seq')").fetchone()[0] == 16
+        con.execute("create table audit.published_loads as select 'run-a1' as run_id, now() "
+                    "as published_at")
+
+    with duckdb.connect(str(host_a)) as con:  # a new version of one unit
+        con.execute("insert into raw.org_units select * replace (16 as _file_id, 'run-a3' as "
+                    "_run_id) from raw.org_units where unit_code = 'QNM-D18' limit 1")
+    assert "(1 table(s) written)" in working_catalog.push(host_a, catalog, "run-a3")
+    assert changes_of_last_push(catalog).keys() == {"tables_inserted_into"}
+    assert "(" not in working_catalog.pull(host_b, catalog)
+    with duckdb.connect(str(host_b), read_only=True) as con:
+        assert con.execute("select count(*) from raw.org_units").fetchone()[0] == 419
+        assert con.execute("select count(*) from audit.published_loads").fetchone()[0] == 1
+
+    with duckdb.connect(str(host_a)) as con:  # a key rotation changes rows B built from
+        con.execute("update raw.memberships set unit_code = lower(unit_code)")
+    assert "(1 table(s) written)" in working_catalog.push(host_a, catalog, "run-a4")
+    assert "tables_created" in changes_of_last_push(catalog)
+    assert "(189 raw rows it held are gone: every year is rebuilt)" in working_catalog.pull(
+        host_b, catalog)
+    with duckdb.connect(str(host_b), read_only=True) as con:
+        assert con.execute("select count(*) from audit.published_loads").fetchone()[0] == 0
+        assert con.execute("select count(*) from raw.memberships where unit_code = "
+                           "lower(unit_code)").fetchone()[0] == 189
