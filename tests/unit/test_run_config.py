@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dagster import EnvVar
 
-from kyluat.config import REPO_ROOT, Settings
+from kyluat.config import REPO_ROOT, LakeProfile, Settings, lake_profile
 from orchestration.pipeline import warehouse_config
 from orchestration.resources import WarehouseResource
 
@@ -41,3 +41,14 @@ def test_the_code_location_takes_the_variables_set_as_env_vars(tmp_path, monkeyp
     monkeypatch.setenv("KYLUAT_WAREHOUSE_DIR", str(tmp_path / "later"))
     assert resource.process_config_and_initialize().settings() == Settings(
         tmp_path / "later" / "landing", tmp_path / "later")
+
+
+def test_the_working_catalog_keeps_its_data_beside_the_published_one(monkeypatch):
+    monkeypatch.setenv("KYLUAT_WAREHOUSE_MODE", "ducklake")
+    monkeypatch.setenv("KYLUAT_DUCKLAKE_CATALOG", "dbname=lake")
+    monkeypatch.setenv("KYLUAT_DUCKLAKE_DATA_PATH", "/srv/kyluat/lake/")
+    monkeypatch.delenv("KYLUAT_DUCKLAKE_WORKING_DATA_PATH", raising=False)
+    assert lake_profile().working_path == "/srv/kyluat/lake-working"
+    monkeypatch.setenv("KYLUAT_DUCKLAKE_WORKING_DATA_PATH", "/srv/kyluat/working")
+    assert lake_profile() == LakeProfile("dbname=lake", "/srv/kyluat/lake/", "/srv/kyluat/working")
+    assert lake_profile().working_path == "/srv/kyluat/working"
