@@ -103,12 +103,11 @@ def _answer(payload: dict) -> None:
 def child_pipeline() -> None:
     """In a fresh process: load the definitions, run the job, report step timings."""
     t0 = time.perf_counter()
+    from kyluat.config import Settings
+    from orchestration.pipeline import draw_published_files, load_definitions, run_pipeline
+
+    load_definitions(Settings.from_env())  # as run_pipeline does first, timed as start-up
     from dagster import DagsterEventType, DagsterInstance
-
-    from orchestration.pipeline import draw_published_files, run_pipeline, use_project_instance
-
-    use_project_instance()
-    import orchestration.definitions  # noqa: F401  (definitions load, timed as start-up)
 
     instance = DagsterInstance.get()
     t1 = time.perf_counter()

@@ -4,13 +4,23 @@ GE's SQL path over DuckDB is unreliable, so the suite's query runs in DuckDB and
 the resulting dataframe (suites keep it bounded: rows of small relations, profiles of large
 ones). Results are kept in a file-backed GE project under the warehouse folder; its Data Docs
 site is rendered once per run, after the checks.
+
+GE lives in a worker process of its own (`start_checker`): importing it and building its
+contexts costs a small run several seconds of Python, which in this process would hold the
+GIL against ingestion and dbt; on its own core it is paid while they run. The queries run
+here (the worker never opens the warehouse); the worker validates their dataframes, keeps the
+results and renders Data Docs.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import functools
 import os
+import pickle
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,24 +66,95 @@ class Outcome:
         return "; ".join(f.describe(self.relation) for f in self.failures)
 
 
-def import_in_background() -> threading.Thread:
-    """Import Great Expectations in a thread: about a fifth of a small run's fixed cost, paid
-    while ingestion and dbt wait on DuckDB (which releases the GIL) instead of after them.
-    The checks' own import then finds the module loaded, or waits for this one to end."""
-    thread = threading.Thread(target=_import_gx, name="import-great-expectations", daemon=True)
-    thread.start()
-    return thread
+class Checker:
+    """The worker process (data_quality/worker.py) and its channel: one request at a time,
+    answers read in the order asked."""
+
+    def __init__(self) -> None:
+        _no_analytics()  # the worker inherits the environment
+        self._process = subprocess.Popen([sys.executable, "-m", "data_quality.worker"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._unread = 0  # requests whose answers nobody waited for
+        self._lock = threading.Lock()
+
+    def send(self, function, *args) -> None:
+        """Ask without waiting (the answer is read, and dropped, before the next one)."""
+        with self._lock:
+            self._write(function, args)
+            self._unread += 1
+
+    def call(self, function, *args):
+        """`function(*args)` in the worker: its result, or its exception raised here."""
+        with self._lock:
+            self._write(function, args)
+            while self._unread:
+                self._read()
+                self._unread -= 1
+            ok, answer = self._read()
+        if not ok:
+            raise answer
+        return answer
+
+    def _write(self, function, args) -> None:
+        try:
+            pickle.dump((function, args), self._process.stdin)
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+
+    def _read(self):
+        try:
+            return pickle.load(self._process.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            raise self._died() from None
+
+    def _died(self) -> RuntimeError:
+        code = self._process.wait()
+        return RuntimeError(f"the Great Expectations worker process ended (exit code {code}); "
+                            "its error is above. Run again")
+
+    def stop(self) -> None:
+        self._process.stdin.close()  # the worker's end of file
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
+_checker: Checker | None = None
+
+
+def start_checker(project_dir: Path | None = None) -> Checker:
+    """The worker process that runs GE, started once per process; the first call has it import
+    GE and build the contexts of `project_dir` at once, while the caller goes on."""
+    global _checker
+    if _checker is None or _checker._process.poll() is not None:
+        _checker = Checker()
+        _checker.send(_warm, project_dir)
+        atexit.register(_stop_checker)
+    return _checker
+
+
+def _stop_checker() -> None:
+    global _checker
+    if _checker is not None:
+        _checker.stop()
+        _checker = None
+
+
+def _in_checker(function, *args):
+    """`function(*args)` in the worker process, waiting for its answer."""
+    return start_checker().call(function, *args)
+
+
+def _warm(project_dir: Path | None) -> None:
+    _gx(project_dir)
 
 
 def _no_analytics() -> None:
     """Before Great Expectations is imported: no usage analytics sent from the checks (GE reads
     the setting from its environment only, once)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-
-def _import_gx() -> None:
-    _no_analytics()
-    import great_expectations  # noqa: F401
 
 
 def data_docs_index(project_dir: Path) -> Path:
@@ -125,8 +206,12 @@ def fetch(db_path: Path, suite: Suite):
 def validate(db_path: Path, suite: Suite, project_dir: Path | None = None) -> Outcome:
     """Run `suite` on the working warehouse; with `project_dir`, keep the result in the GE
     project there (see build_data_docs)."""
+    return _in_checker(_validate_frame, suite, fetch(db_path, suite), project_dir)
+
+
+def _validate_frame(suite: Suite, frame, project_dir: Path | None) -> Outcome:
+    """In the worker: GE's verdict on the rows of `suite`'s query."""
     gx, memory, kept = _gx(project_dir)
-    frame = fetch(db_path, suite)
     gx_suite = gx.ExpectationSuite(
         name=suite.name,
         expectations=[getattr(gx.expectations, e.type)(**e.kwargs, meta={"index": i})
@@ -158,6 +243,10 @@ def _keep(context, name: str, result) -> None:
 
 def build_data_docs(project_dir: Path) -> Path:
     """Render every kept validation result as the static Data Docs site; returns its index."""
+    return _in_checker(_build_data_docs, project_dir)
+
+
+def _build_data_docs(project_dir: Path) -> Path:
     _, _, kept = _gx(project_dir)
     kept.build_data_docs()
     return data_docs_index(project_dir)

@@ -23,6 +23,19 @@ def use_project_instance() -> None:
     os.environ.setdefault("KYLUAT_DAGSTER_STORAGE", str(REPO_ROOT / ".dagster"))
 
 
+def load_definitions(settings: Settings):
+    """The Dagster definitions, loaded after starting the worker process that runs Great
+    Expectations for `settings`: its import, the longest of a run's, goes on on the other core
+    while this one loads the definitions and ingests."""
+    from data_quality.runner import start_checker
+
+    use_project_instance()
+    start_checker(settings.quality_dir)
+    from orchestration.definitions import defs
+
+    return defs
+
+
 @dataclass
 class RunOutcome:
     run_id: str
@@ -73,15 +86,12 @@ def run_pipeline(instance=None, log_level: str = "WARNING", settings: Settings |
     `settings` (landing and warehouse folders; default: the KYLUAT_* variables, read now) are
     the configuration of their resources. Their events also go to the progress reporter of
     this process, if one is active (orchestration/progress.py)."""
-    use_project_instance()
-    from data_quality.runner import import_in_background
-    from orchestration.definitions import defs
+    settings = settings or Settings.from_env()
+    defs = load_definitions(settings)
     from orchestration.job import JOB_NAME
     from orchestration.partitions import REBUILT_YEARS_TAG, run_tags
 
-    import_in_background()
     instance = instance or _project_instance()
-    settings = settings or Settings.from_env()
     result = defs.resolve_job_def(JOB_NAME).execute_in_process(
         instance=instance, raise_on_error=False, run_config=_run_config(log_level, settings),
         tags=run_tags(years, full_refresh), run_id=run_id)

@@ -2,7 +2,6 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from kyluat.report import build_report
 from orchestration.publish_assets import published_warehouse
 from orchestration.resources import WarehouseResource
 
@@ -12,6 +11,9 @@ from orchestration.resources import WarehouseResource
                    "English (index.en.html), self-contained HTML drawn from analytics.duckdb")
 def published_report(context: AssetExecutionContext,
                      published_files: WarehouseResource) -> MaterializeResult:
+    # imported here: the charts' libraries are the draw job's, not every run's start-up
+    from kyluat.report import build_report
+
     settings = published_files.settings()
     result = build_report(settings.published_db, settings.report_dir, skip_if_current=True)
     if result.skipped:
