@@ -8,15 +8,13 @@ A run has work when any of these holds:
 - there is no published file, or it cannot be opened;
 - the run asks for it: a backfill's years or a full refresh.
 
-Which entries of the landing folder count is kyluat/landing.py's to say. Files are hashed
-again only when their size or modification time changed: the hashes of the last look are
-kept in `<warehouse>/.landing_index.json` (a cache; without it every file is hashed).
+Which entries of the landing folder count, and when a file is hashed again, is
+kyluat/landing.py's to say (`indexed_identities`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +23,8 @@ from pathlib import Path
 import duckdb
 
 from kyluat.config import REPO_ROOT, Settings
-from kyluat.landing import hash_landing
+from kyluat.landing import indexed_identities
 from kyluat.locking import connect
-
-INDEX_NAME = ".landing_index.json"
 
 FINGERPRINTED = ("dbt_project/models", "dbt_project/macros", "dbt_project/seeds",
                  "dbt_project/tests", "dbt_project/dbt_project.yml", "data_quality", "kyluat",
@@ -77,19 +73,6 @@ def project_fingerprint(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
-def _read_index(path: Path) -> dict[str, list]:
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_index(path: Path, index: dict[str, list]) -> None:
-    aside = path.with_name(f"{path.name}.{os.getpid()}")
-    aside.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
-    os.replace(aside, path)
-
-
 def published_problem(published_db: Path) -> str | None:
     """Why the published file cannot be read (not a DuckDB file, truncated, damaged), or None
     when it reads or does not exist: it is opened and each of its marts counted."""
@@ -120,10 +103,7 @@ def set_aside_unreadable(published_db: Path) -> Path:
 def what_changed(settings: Settings, requested: str | None = None) -> Changes:
     """What the next run on `settings` would have to do (see the module docstring)."""
     changes = Changes(requested=requested)
-    index_path = settings.warehouse_dir / INDEX_NAME
-    hashed = hash_landing(settings.landing_dir, _read_index(index_path))
-    if settings.warehouse_dir.is_dir():
-        _write_index(index_path, hashed)
+    hashed = indexed_identities(settings.landing_dir, settings.warehouse_dir)
     if not settings.working_db.exists():
         changes.new_files = sorted(hashed)
         changes.published_missing = True
@@ -139,7 +119,7 @@ def what_changed(settings: Settings, requested: str | None = None) -> Changes:
         registered = {(sha, kind or "") for sha, kind in con.execute(
             "select sha256, kind from audit.file_registry").fetchall()}
         known_contents = {sha for sha, _ in registered}
-        for relative, (_, _, sha) in hashed.items():
+        for relative, (*_, sha) in hashed.items():
             kind = relative.split("/", 1)[0] if "/" in relative else None
             if (kind is not None and (sha, kind) not in registered) or (
                     kind is None and sha not in known_contents):

@@ -532,7 +532,7 @@ def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
 
 
 def _load_landing(settings: Settings, loader: Loader) -> None:
-    files = discover(settings.landing_dir)
+    files = discover(settings.landing_dir, settings.warehouse_dir)
     loader.summary.files_seen = len(files)
     first_new_id = loader.con.execute("select coalesce(max(file_id), 0) "
                                       "from audit.file_registry").fetchone()[0]

@@ -8,12 +8,16 @@ make the pipeline read, and publish, any file its user can read. An upload in pr
 yet.
 
 A file's identity is the sha256 of its content; a refused entry's is derived from its path,
-so that it is registered once.
+so that it is registered once. Identities are kept in `<warehouse>/.landing_index.json` (a
+cache; without it every file is hashed) and believed while a file's size, modification time,
+change time and inode stay as they were: rewriting a file, even with its old modification
+time put back, moves its change time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import stat
@@ -26,6 +30,7 @@ from kyluat.rules import public_reason
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+INDEX_NAME = ".landing_index.json"
 
 
 
@@ -36,6 +41,13 @@ class Entry:
     size_bytes: int
     mtime_ns: int
     refused: str | None    # rule code of why it is never opened; None for a regular file
+    changed_ns: int = 0    # st_ctime_ns: set by the system on any write, whatever mtime says
+    inode: int = 0
+
+    @property
+    def stamp(self) -> list[int]:
+        """What must stay the same for the entry's identity to be believed without hashing."""
+        return [self.size_bytes, self.mtime_ns, self.changed_ns, self.inode]
 
 
 def file_sha256(path: Path) -> str:
@@ -70,7 +82,8 @@ def entries(landing_dir: Path) -> list[Entry]:
             refused = ("symlink" if stat.S_ISLNK(info.st_mode) else
                        None if stat.S_ISREG(info.st_mode) else "not_regular_file")
             found.append(Entry(relative.as_posix(), path, info.st_size if refused is None
-                               else 0, info.st_mtime_ns, refused))
+                               else 0, info.st_mtime_ns, refused, info.st_ctime_ns,
+                               info.st_ino))
     return sorted(found, key=lambda e: e.relative)
 
 
@@ -83,17 +96,32 @@ def identity(entry: Entry) -> str:
 
 
 def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:
-    """path -> [size, mtime_ns, identity] of every entry; `index` (the same mapping from an
-    earlier look) saves hashing the files that did not change."""
+    """path -> [size, mtime_ns, ctime_ns, inode, identity] of every entry; `index` (the same
+    mapping from an earlier look) saves hashing the files that did not change."""
     hashed: dict[str, list] = {}
     for entry in entries(landing_dir):
         known = index.get(entry.relative)
-        if known and known[0] == entry.size_bytes and known[1] == entry.mtime_ns:
-            sha = known[2]
+        if known and known[:-1] == entry.stamp:
+            sha = known[-1]
         else:
             try:
                 sha = identity(entry)
             except FileNotFoundError:
                 continue
-        hashed[entry.relative] = [entry.size_bytes, entry.mtime_ns, sha]
+        hashed[entry.relative] = [*entry.stamp, sha]
+    return hashed
+
+
+def indexed_identities(landing_dir: Path, warehouse_dir: Path) -> dict[str, list]:
+    """hash_landing with the warehouse's index, which it brings up to date."""
+    path = warehouse_dir / INDEX_NAME
+    try:
+        index = dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        index = {}
+    hashed = hash_landing(landing_dir, index)
+    if warehouse_dir.is_dir() and hashed != index:
+        aside = path.with_name(f"{path.name}.{os.getpid()}")
+        aside.write_text(json.dumps(hashed, separators=(",", ":")), encoding="utf-8")
+        os.replace(aside, path)
     return hashed

@@ -251,8 +251,10 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
                 con.execute("commit")
             elif partition is None:
                 # year-less: replaced whole, unless its content is the same (a scan of both
-                # is much cheaper than writing the table again)
-                if _fingerprint(con, table) != _fingerprint(con, f"working.{table}"):
+                # is much cheaper than writing the table again; a row count that moved
+                # settles it without the scan)
+                if _row_counts(con, [table]) != _row_counts(con, [table], "working.") or (
+                        _fingerprint(con, table) != _fingerprint(con, f"working.{table}")):
                     con.execute(f"create or replace table {table} as "
                                 f"select * from working.{table}")
             elif years := partition.years(rebuilt_years):

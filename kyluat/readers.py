@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat.contract import FORMATS, KINDS, ColumnType
-from kyluat.landing import entries, identity
+from kyluat.landing import entries, identity, indexed_identities
 from kyluat.limits import max_columns, max_file_bytes, max_workbook_bytes
 from kyluat.reference import canonical_header
 from kyluat.rules import FileRejected, public_reason
@@ -51,15 +51,19 @@ class SourceRead:
     headers: list[str] = field(default_factory=list)  # as submitted
 
 
-def discover(landing_dir: Path) -> list[LandingFile]:
-    """Every finished entry under the landing directory, in a stable order."""
+def discover(landing_dir: Path, warehouse_dir: Path | None = None) -> list[LandingFile]:
+    """Every finished entry under the landing directory, in a stable order; with
+    `warehouse_dir`, the identities of unchanged files come from its index."""
+    known = indexed_identities(landing_dir, warehouse_dir) if warehouse_dir else {}
     found = []
     for entry in entries(landing_dir):
         relative = Path(entry.relative)
         fmt = FORMATS.get(relative.suffix.lower(), "unknown")
         kind = relative.parts[0] if len(relative.parts) > 1 else None
+        record = known.get(entry.relative)
+        sha = record[-1] if record and record[:-1] == entry.stamp else identity(entry)
         found.append(LandingFile(entry.path, entry.relative, fmt, kind, entry.size_bytes,
-                                 identity(entry), entry.refused))
+                                 sha, entry.refused))
     return found
 
 

@@ -63,7 +63,7 @@ def scan(landing_dir: Path, cursor: LandingCursor) -> tuple[list[tuple[str, str]
     """New contents [(relative path, sha256)] and the cursor that remembers them."""
     files = hash_landing(landing_dir, cursor.files)
     new: dict[str, str] = {}  # sha256 -> first path it was found under
-    for relative, (_, _, sha) in files.items():
+    for relative, (*_, sha) in files.items():
         if sha not in cursor.seen and sha not in new:
             new[sha] = relative
     found = sorted((relative, sha) for sha, relative in new.items())

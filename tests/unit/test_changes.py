@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 import duckdb
 import pytest
@@ -86,12 +87,17 @@ def test_unchanged_files_are_not_hashed_again(settings):
     path = settings.landing_dir / "memberships" / "m.csv"
     path.write_text("unit_code\nQNM\n")
     stat = path.stat()
-    # an index that claims another hash for the same size and time is believed
-    index = {"memberships/m.csv": [stat.st_size, stat.st_mtime_ns, "cached"]}
-    assert hash_landing(settings.landing_dir, index)["memberships/m.csv"][2] == "cached"
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    assert hash_landing(settings.landing_dir, index)["memberships/m.csv"][2] == \
-        hashlib.sha256(b"unit_code\nQNM\n").hexdigest()
+    stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+    # an index that claims another hash for the same size, times and inode is believed
+    index = {"memberships/m.csv": [*stamp, "cached"]}
+    assert hash_landing(settings.landing_dir, index)["memberships/m.csv"][-1] == "cached"
+    # rewritten with the same size and its old modification time put back: the change time
+    # moved, so the file is hashed again
+    time.sleep(0.01)
+    path.write_text("unit_code\nDNG\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert hash_landing(settings.landing_dir, index)["memberships/m.csv"][-1] == \
+        hashlib.sha256(b"unit_code\nDNG\n").hexdigest()
     what_changed(settings)
     assert (settings.warehouse_dir / ".landing_index.json").exists()
 
