@@ -22,6 +22,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,46 +68,41 @@ class Outcome:
 
 
 class Checker:
-    """The worker process (data_quality/worker.py) and its channel: one request at a time,
-    answers read in the order asked."""
+    """The worker process (data_quality/worker.py) and its channel: requests go out at once,
+    answers come back in the order asked, each to its `Pending`."""
 
     def __init__(self) -> None:
         _no_analytics()  # the worker inherits the environment
         self._process = subprocess.Popen([sys.executable, "-m", "data_quality.worker"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self._unread = 0  # requests whose answers nobody waited for
+        self._waiting: deque[Pending] = deque()  # asked, answer not read yet
         self._lock = threading.Lock()
 
-    def send(self, function, *args) -> None:
-        """Ask without waiting (the answer is read, and dropped, before the next one)."""
+    def submit(self, function, *args) -> Pending:
+        """Ask for `function(*args)` without waiting; its `Pending` has the answer."""
         with self._lock:
-            self._write(function, args)
-            self._unread += 1
+            try:
+                pickle.dump((function, args), self._process.stdin)
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                raise self._died() from None
+            pending = Pending(self)
+            self._waiting.append(pending)
+            return pending
 
     def call(self, function, *args):
         """`function(*args)` in the worker: its result, or its exception raised here."""
+        return self.submit(function, *args).result()
+
+    def _read_until(self, pending: Pending) -> None:
         with self._lock:
-            self._write(function, args)
-            while self._unread:
-                self._read()
-                self._unread -= 1
-            ok, answer = self._read()
-        if not ok:
-            raise answer
-        return answer
-
-    def _write(self, function, args) -> None:
-        try:
-            pickle.dump((function, args), self._process.stdin)
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise self._died() from None
-
-    def _read(self):
-        try:
-            return pickle.load(self._process.stdout)
-        except (EOFError, pickle.UnpicklingError):
-            raise self._died() from None
+            while not pending.done:
+                try:
+                    answer = pickle.load(self._process.stdout)
+                except (EOFError, pickle.UnpicklingError):
+                    raise self._died() from None
+                first = self._waiting.popleft()
+                first.done, first.answer = True, answer
 
     def _died(self) -> RuntimeError:
         code = self._process.wait()
@@ -114,11 +110,28 @@ class Checker:
                             "its error is above. Run again")
 
     def stop(self) -> None:
+        """End the worker once it has answered what it was asked."""
         self._process.stdin.close()  # the worker's end of file
         try:
-            self._process.wait(timeout=10)
+            self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self._process.kill()
+
+
+class Pending:
+    """An answer of the worker, read when asked for."""
+
+    def __init__(self, checker: Checker) -> None:
+        self._checker = checker
+        self.done = False
+        self.answer: tuple[bool, object] | None = None
+
+    def result(self):
+        self._checker._read_until(self)
+        ok, value = self.answer
+        if not ok:
+            raise value
+        return value
 
 
 _checker: Checker | None = None
@@ -130,7 +143,7 @@ def start_checker(project_dir: Path | None = None) -> Checker:
     global _checker
     if _checker is None or _checker._process.poll() is not None:
         _checker = Checker()
-        _checker.send(_warm, project_dir)
+        _checker.submit(_warm, project_dir)
         atexit.register(_stop_checker)
     return _checker
 
@@ -241,9 +254,10 @@ def _keep(context, name: str, result) -> None:
     context.validation_results_store.set(key, result)
 
 
-def build_data_docs(project_dir: Path) -> Path:
-    """Render every kept validation result as the static Data Docs site; returns its index."""
-    return _in_checker(_build_data_docs, project_dir)
+def build_data_docs(project_dir: Path) -> Pending:
+    """Render every kept validation result as the static Data Docs site, in the worker while
+    the caller goes on; the answer is the site's index."""
+    return start_checker().submit(_build_data_docs, project_dir)
 
 
 def _build_data_docs(project_dir: Path) -> Path:

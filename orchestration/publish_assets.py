@@ -20,7 +20,7 @@ def published_warehouse(context: AssetExecutionContext,
                         warehouse: WarehouseResource) -> MaterializeResult:
     settings = warehouse.settings()
     context.log.info(f"publishing {settings.published_db}")
-    docs = build_data_docs(settings.quality_dir)
+    docs = build_data_docs(settings.quality_dir)  # rendered meanwhile
     con = warehouse.connect(read_only=True)
     try:
         years, models = periods.built_since_publication(con)
@@ -47,6 +47,6 @@ def published_warehouse(context: AssetExecutionContext,
         con.execute("commit")
     finally:
         con.close()
-    return MaterializeResult(metadata={"path": str(result.path), "data_docs": str(docs),
+    return MaterializeResult(metadata={"path": str(result.path), "data_docs": str(docs.result()),
                                        "published": how, **lake, **{
         f"rows {name}": rows for name, rows in result.tables.items()}})

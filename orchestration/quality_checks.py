@@ -90,7 +90,7 @@ def _run_suites(context: AssetCheckExecutionContext, warehouse: WarehouseResourc
                       "failures": [f.describe(suite.relation) for f in outcome.failures]})
     record_check_results(settings.working_db, rows)
     if failed:  # render the failure now: publication will not happen
-        context.log.warning(f"data docs: {build_data_docs(settings.quality_dir)}")
+        context.log.warning(f"data docs: {build_data_docs(settings.quality_dir).result()}")
 
 
 def _is_raw(suite: Suite) -> bool:

@@ -14,8 +14,11 @@ from data_quality.runner import Checker
 def test_answers_in_order_and_errors_raised_here():
     checker = Checker()
     try:
-        checker.send(sorted, [3, 1, 2])  # an answer nobody waits for is skipped, not returned
-        assert checker.call(divmod, 17, 5) == (3, 2)
+        early = checker.submit(sorted, [3, 1, 2])
+        later = checker.submit(len, "abc")
+        assert checker.call(divmod, 17, 5) == (3, 2)  # read past the two before it
+        assert early.result() == [1, 2, 3]
+        assert later.result() == 3
         with pytest.raises(ValueError, match="invalid literal"):
             checker.call(int, "mười")
         assert checker.call(max, [4, 9, 2]) == 9  # still serving after an error
