@@ -110,8 +110,11 @@ class Checker:
                             "its error is above. Run again")
 
     def stop(self) -> None:
-        """End the worker once it has answered what it was asked."""
+        """End the worker once it has answered what it was asked; at once when all it has
+        left is its warm-up (a run that had nothing to check)."""
         self._process.stdin.close()  # the worker's end of file
+        if all(p.disposable for p in self._waiting):
+            self._process.kill()
         try:
             self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -123,6 +126,7 @@ class Pending:
 
     def __init__(self, checker: Checker) -> None:
         self._checker = checker
+        self.disposable = False  # nobody waits for it: the worker may be stopped before
         self.done = False
         self.answer: tuple[bool, object] | None = None
 
@@ -143,7 +147,7 @@ def start_checker(project_dir: Path | None = None) -> Checker:
     global _checker
     if _checker is None or _checker._process.poll() is not None:
         _checker = Checker()
-        _checker.submit(_warm, project_dir)
+        _checker.submit(_warm, project_dir).disposable = True
         atexit.register(_stop_checker)
     return _checker
 

@@ -5,6 +5,7 @@ error instead of a hang."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -33,3 +34,11 @@ def test_a_worker_that_dies_is_a_clear_error():
             checker.call(os._exit, 3)
     finally:
         checker.stop()
+
+
+def test_a_worker_left_only_its_warm_up_is_stopped_at_once():
+    checker = Checker()
+    checker.submit(time.sleep, 60).disposable = True
+    started = time.monotonic()
+    checker.stop()
+    assert time.monotonic() - started < 10
