@@ -84,3 +84,51 @@
         select 1 {#- first build or full refresh: the table is created from scratch -#}
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  A model per party term (reference seed party_terms) rebuilds the terms with a day in a
+  rebuilt year, and reads only the decisions of those terms.
+#}
+{% macro in_rebuild_terms(term_code_expr) -%}
+    {%- set years = rebuild_years() -%}
+    {%- if years is none -%}
+        true
+    {%- elif years | length == 0 -%}
+        false
+    {%- else -%}
+        {%- set overlaps = [] -%}
+        {%- for year in years -%}
+            {%- do overlaps.append("(start_date < date '" ~ (year + 1) ~ "-01-01'"
+                                   ~ " and end_date > date '" ~ year ~ "-01-01')") -%}
+        {%- endfor -%}
+        {{ term_code_expr }} in (
+            select term_code from {{ ref('party_terms') }} where {{ overlaps | join(' or ') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{# The pre_hook of a per-term model: remove the terms about to be rebuilt. #}
+{% macro delete_rebuild_terms(term_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_rebuild_terms(term_column) }}
+    {%- else -%}
+        select 1 {#- first build or full refresh: the table is created from scratch -#}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  The pre_hook of a model with rows per decision of a year-partitioned fact, but no year of
+  its own: remove the rows of the decisions in the fact's rebuilt years. Those are all the
+  decisions the fact rebuilt, as a decision's every version is dated in a rebuilt year.
+#}
+{% macro delete_rebuild_decisions(fact, key_columns) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where ({{ key_columns | join(', ') }}) in (
+            select ({{ key_columns | join(', ') }}) from {{ fact }}
+            where {{ in_rebuild_years('decision_year') }}
+        )
+    {%- else -%}
+        select 1 {#- first build or full refresh: the table is created from scratch -#}
+    {%- endif -%}
+{%- endmacro %}

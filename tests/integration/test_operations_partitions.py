@@ -95,7 +95,8 @@ def sample_warehouse(sample_copy):
 def test_every_year_partitioned_model_is_found():
     assert set(by_year_models()) >= {
         "marts.fct_member_discipline", "marts.fct_org_discipline", "marts.fct_activity",
-        "marts.mart_discipline_unit_year", "marts.mart_inspection_funnel"}
+        "marts.mart_discipline_unit_year", "marts.mart_inspection_funnel",
+        "marts.fct_member_discipline_history", "marts.fct_org_discipline_history"}
 
 
 def test_a_run_with_nothing_new_rebuilds_nothing(sample_warehouse):
@@ -156,8 +157,8 @@ def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
     assert materialized["marts/fct_member_discipline"] == "2022,2023"
 
 
-LEFT_ALONE_BY_A_MEMBER_DECISION = ("marts.fct_org_discipline", "marts.fct_activity",
-                                   "scopes.scoped_activity")
+LEFT_ALONE_BY_A_MEMBER_DECISION = ("marts.fct_org_discipline", "marts.fct_org_discipline_history",
+                                   "marts.fct_activity", "scopes.scoped_activity")
 
 
 def activity_rows(settings, table: str) -> list[tuple]:
