@@ -5,13 +5,18 @@ Member ids are never stored, so a key cannot be recomputed from the ids: the new
 is the HMAC of the new key over the old member key, and the new key is appended to the keys
 (kyluat/pseudonym.py), so that files loaded later get the same keys as the rows loaded
 before. The marts are then rebuilt from raw and published in full, so no published file
-keeps a key of the old keys.
+keeps a key of the old keys. In the DuckLake mode the working file is a cache of the working
+catalog (kyluat/working_catalog.py): the re-key then takes the run lock, brings the file up to
+the catalog first and writes it back after, as a run does, so that it works on every worker's
+rows and no worker's next run undoes it.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +49,26 @@ def member_key_columns() -> list[tuple[str, str]]:
 def rotate_key(settings: Settings, key_file: Path) -> Rotation:
     """Re-key the working file with a new random key; `key_file` (new, mode 600) receives
     the current keys and the new one. The caller rebuilds and publishes afterwards."""
+    with _shared_working_state(settings):
+        return _rotate(settings, key_file)
+
+
+@contextmanager
+def _shared_working_state(settings: Settings) -> Iterator[None]:
+    """In the DuckLake mode: the run lock held, the working file brought up to the working
+    catalog before and written back after. Nothing in the file mode."""
+    if settings.lake is None:
+        yield
+        return
+    from kyluat import working_catalog
+    from kyluat.lake import run_lock
+
+    with run_lock(settings.lake, holder="rotate-key"), working_catalog.mirrored(
+            settings.working_db, settings.lake, "rotate-key"):
+        yield
+
+
+def _rotate(settings: Settings, key_file: Path) -> Rotation:
     keys = run_keys(settings.landing_dir)
     if key_file.exists():
         raise PseudonymKeyError(f"{key_file} exists: name a new file for the rotated keys")

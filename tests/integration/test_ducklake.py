@@ -8,6 +8,8 @@ keeps its catalog in a database of its own, created and dropped here.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -16,6 +18,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +28,7 @@ import pytest
 from kyluat import lake, working_catalog
 from kyluat.config import REPO_ROOT, LakeProfile
 from kyluat.contract import KINDS
+from kyluat.rotation import rotate_key
 from tests.conftest import (
     PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY,
     PUBLISHED_PARTY_COMMITTEE_INSPECTION_SUPERVISION,
@@ -440,3 +444,26 @@ def test_the_working_catalog_gains_only_what_changed_and_a_host_catches_up(sampl
         assert con.execute("select count(*) from audit.published_loads").fetchone()[0] == 0
         assert con.execute("select count(*) from raw.memberships where unit_code = "
                            "lower(unit_code)").fetchone()[0] == 189
+
+
+def test_a_key_rotation_on_any_worker_rekeys_the_shared_working_state(sample_copy, catalog,
+                                                                       tmp_path):
+    """rotate-key on a worker that never ran re-keys every worker's rows: it starts from the
+    working catalog and writes the re-keyed rows back, so the next pull on the worker that
+    loaded them brings the new keys (no run of the pipeline: the re-key is what is tested)."""
+    working_catalog.push(sample_copy.working_db, catalog, "run-a1")
+    with duckdb.connect(str(sample_copy.working_db), read_only=True) as con:
+        before = sorted(r[0] for r in con.execute(
+            "select member_key from raw.member_disciplines").fetchall())
+    worker_b = replace(sample_copy, warehouse_dir=tmp_path / "b", lake=catalog)
+    rotation = rotate_key(worker_b, tmp_path / "rotated.keys")
+    assert rotation.rekeyed >= len(before) > 0
+    new_key = rotation.key_file.read_text().splitlines()[-1].encode()
+
+    working_catalog.pull(sample_copy.working_db, catalog)
+    with duckdb.connect(str(sample_copy.working_db), read_only=True) as con:
+        after = sorted(r[0] for r in con.execute(
+            "select member_key from raw.member_disciplines").fetchall())
+    # each old key, HMAC'd with the new key in Python, independently of the SQL
+    assert after == sorted(hmac.new(new_key, k.encode(), hashlib.sha256).hexdigest()
+                           for k in before)
