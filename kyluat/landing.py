@@ -95,11 +95,13 @@ def identity(entry: Entry) -> str:
     return hashlib.sha256(f"refused\0{entry.relative}\0{reason}".encode()).hexdigest()
 
 
-def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:
-    """path -> [size, mtime_ns, ctime_ns, inode, identity] of every entry; `index` (the same
-    mapping from an earlier look) saves hashing the files that did not change."""
+def hash_landing(landing_dir: Path, index: dict[str, list],
+                 found: list[Entry] | None = None) -> dict[str, list]:
+    """path -> [size, mtime_ns, ctime_ns, inode, identity] of every entry (of `found`, the
+    entries already listed, when given); `index` (the same mapping from an earlier look)
+    saves hashing the files that did not change."""
     hashed: dict[str, list] = {}
-    for entry in entries(landing_dir):
+    for entry in entries(landing_dir) if found is None else found:
         known = index.get(entry.relative)
         if known and known[:-1] == entry.stamp:
             sha = known[-1]
@@ -112,14 +114,15 @@ def hash_landing(landing_dir: Path, index: dict[str, list]) -> dict[str, list]:
     return hashed
 
 
-def indexed_identities(landing_dir: Path, warehouse_dir: Path) -> dict[str, list]:
+def indexed_identities(landing_dir: Path, warehouse_dir: Path,
+                       found: list[Entry] | None = None) -> dict[str, list]:
     """hash_landing with the warehouse's index, which it brings up to date."""
     path = warehouse_dir / INDEX_NAME
     try:
         index = dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         index = {}
-    hashed = hash_landing(landing_dir, index)
+    hashed = hash_landing(landing_dir, index, found)
     if warehouse_dir.is_dir() and hashed != index:
         aside = path.with_name(f"{path.name}.{os.getpid()}")
         aside.write_text(json.dumps(hashed, separators=(",", ":")), encoding="utf-8")

@@ -281,6 +281,22 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
     return tables, None
 
 
+def _published_marts(settings: Settings) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection on which `marts.<table>` are the published marts; None when
+    nothing was published yet."""
+    if settings.lake is not None:
+        from kyluat import lake
+
+        con = lake.connect(settings.lake)
+        if lake.has_publication(con):
+            return con
+        con.close()
+        return None
+    if settings.published_db.exists():
+        return duckdb.connect(str(settings.published_db), read_only=True)
+    return None
+
+
 class _Unusable(Exception):
     """The previous published file cannot be brought up to date: make the full copy."""
 
@@ -295,16 +311,18 @@ def _fsync(path: Path) -> None:
 
 def capture_published_row_counts(settings: Settings) -> dict[str, int]:
     """Row counts of the marts analysts read now, kept in the working file so that dbt can
-    refuse a build that would lose rows (test assert_no_row_count_drop)."""
+    refuse a build that would lose rows (test assert_no_row_count_drop). In the DuckLake mode
+    analysts read the published catalog, which another worker may have published last: its
+    counts, not those of this worker's own file."""
     from kyluat.ingest import ensure_schema
 
     counts: dict[str, int] = {}
-    if settings.published_db.exists():
-        published = duckdb.connect(str(settings.published_db), read_only=True)
+    published = _published_marts(settings)
+    if published is not None:
         try:
             for (name,) in published.execute(
-                    "select table_name from duckdb_tables() where schema_name = 'marts'"
-            ).fetchall():
+                    "select table_name from duckdb_tables() where database_name = "
+                    "current_database() and schema_name = 'marts'").fetchall():
                 counts[name] = published.execute(
                     f"select count(*) from marts.{name}").fetchone()[0]
         finally:

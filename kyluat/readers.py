@@ -54,9 +54,10 @@ class SourceRead:
 def discover(landing_dir: Path, warehouse_dir: Path | None = None) -> list[LandingFile]:
     """Every finished entry under the landing directory, in a stable order; with
     `warehouse_dir`, the identities of unchanged files come from its index."""
-    known = indexed_identities(landing_dir, warehouse_dir) if warehouse_dir else {}
+    listed = entries(landing_dir)
+    known = indexed_identities(landing_dir, warehouse_dir, listed) if warehouse_dir else {}
     found = []
-    for entry in entries(landing_dir):
+    for entry in listed:
         relative = Path(entry.relative)
         fmt = FORMATS.get(relative.suffix.lower(), "unknown")
         kind = relative.parts[0] if len(relative.parts) > 1 else None

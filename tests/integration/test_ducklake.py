@@ -28,6 +28,7 @@ import pytest
 from kyluat import lake, working_catalog
 from kyluat.config import REPO_ROOT, LakeProfile
 from kyluat.contract import KINDS
+from kyluat.publish import capture_published_row_counts
 from kyluat.rotation import rotate_key
 from tests.conftest import (
     PUBLISHED_INSPECTION_COMMITTEE_LACK_OF_RESPONSIBILITY,
@@ -467,3 +468,21 @@ def test_a_key_rotation_on_any_worker_rekeys_the_shared_working_state(sample_cop
     # each old key, HMAC'd with the new key in Python, independently of the SQL
     assert after == sorted(hmac.new(new_key, k.encode(), hashlib.sha256).hexdigest()
                            for k in before)
+
+
+def test_the_row_count_guard_compares_with_the_catalog_analysts_read(sample_copy, catalog,
+                                                                      tmp_path):
+    """A worker that has no published file of its own (another worker published last) takes
+    the published row counts the dbt build must not fall below from the catalog."""
+    lake.publish_to_lake(sample_copy.published_db, catalog, "run-a1")
+    with duckdb.connect(str(sample_copy.published_db), read_only=True) as con:
+        expected = {name: con.execute(f"select count(*) from marts.{name}").fetchone()[0]
+                    for (name,) in con.execute("select table_name from duckdb_tables() "
+                                               "where schema_name = 'marts'").fetchall()}
+    worker_b = replace(sample_copy, warehouse_dir=tmp_path / "b", lake=catalog)
+    worker_b.warehouse_dir.mkdir()
+    assert capture_published_row_counts(worker_b) == expected
+    assert expected["fct_member_discipline"] > 0
+    with duckdb.connect(str(worker_b.working_db), read_only=True) as con:
+        assert dict(con.execute("select table_name, row_count from audit.published_row_counts"
+                                ).fetchall()) == expected
