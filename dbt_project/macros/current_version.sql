@@ -10,22 +10,29 @@
   version falls in those years is kept, and the window runs over far fewer rows.
 #}
 {% macro current_version(relation, key_columns, newest_first='', touching=none) -%}
-    {%- set keep_touched = '' -%}
-    {%- if touching is not none -%}
-        {%- set same_key = [] -%}
-        {%- for key in key_columns -%}
-            {%- do same_key.append('versions.' ~ key ~ ' = touched.' ~ key) -%}
-        {%- endfor -%}
-        {%- set keep_touched = 'semi join (select ' ~ key_columns | join(', ') ~ ' from '
-            ~ relation ~ ' where ' ~ touching ~ ') as touched on '
-            ~ same_key | join(' and ') -%}
-    {%- endif -%}
 select versions.*
 from {{ relation }} as versions
-{{ keep_touched }}
+{{ keys_touching(relation, key_columns, touching) }}
 qualify row_number() over (
     partition by versions.{{ key_columns | join(', versions.') }}
     order by {% if newest_first %}{{ newest_first }}, {% endif %}versions._file_id desc,
         versions._row_number desc
 ) = 1
+{%- endmacro %}
+
+
+{#
+  The semi join that keeps, of `versions` (rows of `relation`), the business keys with at least
+  one row satisfying `touching`; nothing when `touching` is none.
+#}
+{% macro keys_touching(relation, key_columns, touching) -%}
+    {%- if touching is not none -%}
+        {%- set same_key = [] -%}
+        {%- for key in key_columns -%}
+            {%- do same_key.append('versions.' ~ key ~ ' = touched.' ~ key) -%}
+        {%- endfor -%}
+        semi join (
+            select {{ key_columns | join(', ') }} from {{ relation }} where {{ touching }}
+        ) as touched on {{ same_key | join(' and ') }}
+    {%- endif -%}
 {%- endmacro %}

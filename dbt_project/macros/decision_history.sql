@@ -4,16 +4,6 @@
   rows) keeps every version of the keys with a version satisfying it (see current_version).
 #}
 {% macro decision_versions(relation, key_columns, touching=none) -%}
-    {%- set keep_touched = '' -%}
-    {%- if touching is not none -%}
-        {%- set same_key = [] -%}
-        {%- for key in key_columns -%}
-            {%- do same_key.append('versions.' ~ key ~ ' = touched.' ~ key) -%}
-        {%- endfor -%}
-        {%- set keep_touched = 'semi join (select ' ~ key_columns | join(', ') ~ ' from '
-            ~ relation ~ ' where ' ~ touching ~ ') as touched on '
-            ~ same_key | join(' and ') -%}
-    {%- endif -%}
 select
     {{ key_columns | join(',\n    ') }},
     row_number() over (
@@ -30,7 +20,7 @@ select
     _row_number as source_row_number,
     _loaded_at as loaded_at
 from {{ relation }} as versions
-{{ keep_touched }}
+{{ keys_touching(relation, key_columns, touching) }}
 {%- endmacro %}
 
 {#
