@@ -287,7 +287,12 @@ def _published_marts(settings: Settings) -> duckdb.DuckDBPyConnection | None:
     if settings.lake is not None:
         from kyluat import lake
 
-        con = lake.connect(settings.lake)
+        try:
+            con = lake.connect(settings.lake)
+        except lake.LakeError:
+            # the run has already reached the catalog's PostgreSQL (its working state came
+            # from there): a catalog that cannot be attached read-only was never published to
+            return None
         if lake.has_publication(con):
             return con
         con.close()
