@@ -12,6 +12,7 @@ previous file (missing, unreadable, another table layout) falls back to the full
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -118,10 +119,16 @@ def publish(settings: Settings, rebuilt_years: list[int] | None = None,
         else:
             fallback = "no previous published file"
     incremental = tables is not None
-    if tables is None:
-        tables = _build_full(settings, staging)
-    _fsync(staging)
-    os.replace(staging, target)
+    try:
+        if tables is None:
+            tables = _build_full(settings, staging)
+        _fsync(staging)
+        os.replace(staging, target)
+    except BaseException:
+        # a full disk can fail the staging file's creation, its close or its fsync: whatever
+        # failed, nothing of this publication stays beside the published file
+        _discard(staging)
+        raise
     _fsync(target.parent)
     return PublishResult(target, tables, incremental, fallback)
 
@@ -138,6 +145,13 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
 def _discard(staging: Path) -> None:
     for path in (staging, staging.with_name(staging.name + ".wal")):
         path.unlink(missing_ok=True)
+
+
+def _close_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection whose work already failed: closing checkpoints, which fails again
+    on a full disk, and the first error is the one to report."""
+    with contextlib.suppress(duckdb.Error):
+        con.close()
 
 
 def _open(staging: Path) -> duckdb.DuckDBPyConnection:
@@ -200,7 +214,7 @@ def _build_full(settings: Settings, staging: Path) -> dict[str, int]:
         con.execute("detach working")
         con.execute("checkpoint")
     except BaseException:
-        con.close()
+        _close_quietly(con)
         _discard(staging)
         raise
     con.close()
@@ -270,11 +284,11 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
         con.execute("detach working")
         con.execute("checkpoint")
     except (_Unusable, duckdb.Error) as error:
-        con.close()
+        _close_quietly(con)
         _discard(staging)
         return None, str(error)
     except BaseException:
-        con.close()
+        _close_quietly(con)
         _discard(staging)
         raise
     con.close()
