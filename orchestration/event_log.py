@@ -5,8 +5,8 @@ commit it with a full fsync: about 8 ms an event here, and a run on the bundled 
 about 400 events (a third of its time). This storage keeps Dagster's consolidated schema,
 migrations and watchers, and changes only how it connects: a small pool per process, and
 `synchronous=NORMAL`, which in WAL mode never corrupts the database (a power cut may lose the
-last events, never the file). Production instances use PostgreSQL
-(deploy/dagster.postgres.yaml), where none of this applies.
+last events, never the file). The PostgreSQL storages of production instances
+(deploy/dagster.postgres.yaml) keep a connection per process too (postgres_storage.py).
 """
 
 from __future__ import annotations

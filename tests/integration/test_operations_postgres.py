@@ -36,6 +36,14 @@ def database(monkeypatch):
         yield name
 
 
+def sessions_opened(database: str) -> int:
+    """Connections ever opened to `database` (PostgreSQL counts a session once it ends), this
+    query's own included."""
+    with connect(database) as con, con.cursor() as cursor:
+        cursor.execute("select sessions from pg_stat_database where datname = %s", [database])
+        return cursor.fetchone()[0]
+
+
 def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
     from dagster import DagsterInstance, DagsterRunStatus
     from dagster._core.run_coordinator import QueuedRunCoordinator
@@ -49,6 +57,7 @@ def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
     shutil.copy(REPO_ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
     copy_sample(workspace.landing_dir)
 
+    opened_before = sessions_opened(database)
     with DagsterInstance.from_config(str(home)) as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
@@ -62,6 +71,11 @@ def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
         outcome = run_pipeline(instance=instance)
         assert outcome.success, (outcome.failed_checks, outcome.step_failures)
         assert instance.get_run_by_id(outcome.run_id).status == DagsterRunStatus.SUCCESS
+    # each storage kept its connections for the whole run: a few dozen sessions, where one
+    # per event would be over a thousand (a fresh database: the first connections also create
+    # the tables)
+    opened = sessions_opened(database) - opened_before
+    assert opened < 100, opened
 
     # Straight from PostgreSQL: the run, its events and its materializations are there.
     with connect(database) as con, con.cursor() as cursor:
