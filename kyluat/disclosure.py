@@ -240,30 +240,30 @@ def suppress(cells: list[Cell], k: int, max_rounds: int = 1000) -> SuppressionRe
             frontier = [item.key]
             pick = None
             while frontier and pick is None:
-                candidates = []
+                # one pass over each relation not seen yet: its cells still shown, and its
+                # cells not reached yet (the next frontier; relations seen before add none)
+                candidates, next_frontier = [], []
                 for key in frontier:
                     for relation in holding[key]:
                         if id(relation) in seen_relations:
                             continue
                         seen_relations.add(id(relation))
-                        members = (relation.total, *relation.parts)
-                        open_cells = [m for m in members if by_key[m].value is not None
-                                      and m not in chosen]
+                        open_cells, hidden = [], 0
+                        for m in (relation.total, *relation.parts):
+                            if by_key[m].value is None:
+                                hidden += 1
+                            elif m not in chosen:
+                                open_cells.append(m)
+                            if m not in seen_cells:
+                                seen_cells.add(m)
+                                next_frontier.append(m)
                         if open_cells:
-                            hidden = sum(by_key[m].value is None for m in members)
                             candidates.append((hidden, relation, open_cells))
                 if candidates:
                     _, relation, open_cells = min(candidates, key=lambda c: c[0])
                     pick = min(open_cells, key=lambda m: (m == relation.total,
                                                           true_value[m] == 0, true_value[m], m))
                     break
-                next_frontier = []
-                for key in frontier:
-                    for relation in holding[key]:
-                        for m in (relation.total, *relation.parts):
-                            if m not in seen_cells:
-                                seen_cells.add(m)
-                                next_frontier.append(m)
                 frontier = next_frontier
             if pick is None:
                 continue
