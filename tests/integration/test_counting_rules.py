@@ -12,6 +12,9 @@ Decisions of 2023 (member ids M1..M6):
   D4 PB-D1, M4 (outside PA)
   D5 district PA-D1, M5, personnel_work
   D6 grassroots G1, M1 again (same person, second decision), other
+
+The run here is the refresh job alone (`draw=False`): what is drawn after it is tested in
+test_tiers.py and test_report.py.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def warehouse(tmp_path_factory):
     write(landing / "aggregate_reports" / "reports.csv", REPORT_HEADER + "".join(
         f"PA,2023-01-01,2023-12-31,disciplined,all,member,all,all,all,{ref},{value},{q},{scope}\n"
         for ref, (value, q, scope, _, _) in REPORTS.items()))
-    outcome = run_pipeline()
+    outcome = run_pipeline(draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
     # No activities were sent: a freshness warning, which does not block publication.
     warnings = [c for c in outcome.failed_checks if not c.blocking]

@@ -5,7 +5,10 @@ from scratch. Real Dagster, dbt and DuckDB on the bundled sample.
 Which rows a run rewrote is read from the tables' physical order: a year-partitioned model
 deletes the years it rebuilds and appends them again, so the rows it left alone keep their
 order at the front and the rebuilt years follow (DuckDB keeps insertion order, and compacting
-deleted rows does not reorder them)."""
+deleted rows does not reorder them).
+
+The runs here are the refresh job alone (`draw=False`): what is drawn after it is tested
+in test_tiers.py and test_report.py."""
 
 from __future__ import annotations
 
@@ -101,7 +104,7 @@ def test_every_year_partitioned_model_is_found():
 
 def test_a_run_with_nothing_new_rebuilds_nothing(sample_warehouse):
     before = stored_rows(sample_warehouse)
-    outcome = run_pipeline()
+    outcome = run_pipeline(draw=False)
     assert outcome.success and outcome.nothing_to_do
     assert stored_rows(sample_warehouse) == before
 
@@ -115,7 +118,7 @@ def test_a_run_whose_rows_touch_no_year_rebuilds_no_year(sample_warehouse, capsy
           "is_committee_member,is_probationary,activity_ref,status,violation_date\n"
           "QNM-D11,998-QĐ/UBKTHU,DV100000002,Trần Văn Sai,inspection_committee,reprimand,"
           "not-a-date,QNM-D11-G03,lack_of_responsibility,inspection,false,false,,in_force,\n")
-    outcome = run_pipeline()
+    outcome = run_pipeline(draw=False)
     assert outcome.success and outcome.published, (outcome.failed_checks,
                                                    outcome.step_failures)
     assert DagsterInstance.get().get_run_by_id(outcome.run_id).tags[REBUILT_YEARS_TAG] == "none"
@@ -135,7 +138,7 @@ def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
     refreshes = RunsFilter(job_name="refresh_warehouse")  # each is followed by a drawing run
     runs_before = len(instance.get_run_records(refreshes))
 
-    outcome = run_pipeline(years=(2022, 2023))
+    outcome = run_pipeline(years=(2022, 2023), draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
 
     assert len(instance.get_run_records(refreshes)) == runs_before + 1
@@ -195,7 +198,7 @@ def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_wareh
           "QNM-D11,997-QĐ/UBKTHU,DV100000003,Trần Văn Theo,inspection_committee,reprimand,"
           f"2022-12-20,QNM-D11-G03,lack_of_responsibility,inspection,false,false,{ref},"
           "in_force,\n")
-    outcome = run_pipeline()
+    outcome = run_pipeline(draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
 
     after = activity_rows(settings, "marts.fct_activity")
@@ -235,7 +238,7 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
           "QNM-D11,999-QĐ/UBKTHU,DV100000001,Trần Văn Muộn,inspection_committee,reprimand,"
           "2022-11-14,QNM-D11-G03,lack_of_responsibility,inspection,false,false,,in_force,\n")
 
-    outcome = run_pipeline()
+    outcome = run_pipeline(draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
 
     after = stored_rows(settings)
@@ -250,7 +253,7 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
     assert "incrementally (reporting years 2022)" in publication_note(outcome.run_id)
     published_incrementally = published_marts(settings)
 
-    outcome = run_pipeline(full_refresh=True)
+    outcome = run_pipeline(full_refresh=True, draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
     assert "in full" in publication_note(outcome.run_id)
     full_build = stored_rows(settings)
@@ -315,19 +318,19 @@ def test_the_unit_tree_is_rebuilt_when_units_arrive_and_equals_a_full_build(samp
         con.close()
     shuffled = unit_tree_rows(settings)
 
-    assert run_pipeline().success
+    assert run_pipeline(draw=False).success
     assert unit_tree_rows(settings) == shuffled, "a unit-tree model was rebuilt needlessly"
 
     write(settings.landing_dir / "org_units" / "02_new_unit.csv",
           "unit_code,valid_from,name,level,parent_code,unit_type,valid_to,successor_codes\n"
           "QNM-D11-G99,2023-03-01,Chi bộ mới,grassroots,QNM-D11,commune,2025-07-01,\n"
           "QNM-D11-G99,2025-07-01,Chi bộ mới,grassroots,DNG,commune,,\n")
-    outcome = run_pipeline()
+    outcome = run_pipeline(draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
     incremental = {table: sorted(rows) for table, rows in unit_tree_rows(settings).items()}
     assert any("QNM-D11-G99" in row for row in incremental["marts.bridge_org_unit_ancestry"])
     assert incremental != {table: sorted(rows) for table, rows in shuffled.items()}
 
-    outcome = run_pipeline(full_refresh=True)
+    outcome = run_pipeline(full_refresh=True, draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
     assert {table: sorted(rows) for table, rows in unit_tree_rows(settings).items()} == incremental

@@ -4,6 +4,8 @@ the pipeline runs on it and the run, its events and the writer settings are in P
 Needs DAGSTER_PG_HOST, DAGSTER_PG_PORT, DAGSTER_PG_USERNAME, DAGSTER_PG_PASSWORD and
 DAGSTER_PG_DB (.ci/run starts a server with deploy/ci_postgres.sh and exports them). The test
 works in a database of its own, created and dropped here when the role may create databases.
+The run here is the refresh job alone (`draw=False`): what is drawn after it is tested
+in test_tiers.py and test_report.py.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def test_pipeline_runs_on_the_postgres_instance(workspace, database, tmp_path):
                                                           ("kyluat/lane", "draw", 1)}
         assert not instance.telemetry_enabled
 
-        outcome = run_pipeline(instance=instance)
+        outcome = run_pipeline(instance=instance, draw=False)
         assert outcome.success, (outcome.failed_checks, outcome.step_failures)
         assert instance.get_run_by_id(outcome.run_id).status == DagsterRunStatus.SUCCESS
     # each storage kept its connections for the whole run: a few dozen sessions, where one

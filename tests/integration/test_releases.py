@@ -1,5 +1,8 @@
 """Releases: a frozen, citable copy of the published figures that later runs never change, and
-the difference between two releases with its reasons."""
+the difference between two releases with its reasons.
+
+The runs here are the refresh job alone (`draw=False`): what is drawn after it is tested
+in test_tiers.py and test_report.py."""
 
 from __future__ import annotations
 
@@ -78,7 +81,7 @@ def test_release_survives_a_late_submission_and_the_diff_names_it(sample_copy, c
 
     # a late submission arrives; the pipeline runs again (what the release must outlive)
     write(settings.landing_dir / LATE_FILE, LATE_ROW)
-    assert run_pipeline(settings=settings).success
+    assert run_pipeline(settings=settings, draw=False).success
     assert main(["release", "2025-q1"]) == 0
 
     capsys.readouterr()
