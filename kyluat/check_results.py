@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kyluat.locking import connect
+from kyluat.rows import create_table
 
 
 def record_check_results(working_db: Path, rows: Sequence[tuple]) -> None:
@@ -21,9 +22,10 @@ def record_check_results(working_db: Path, rows: Sequence[tuple]) -> None:
     try:
         ensure_schema(con)
         con.execute("begin transaction")
-        con.execute("create temp table incoming (run_id varchar, check_name varchar, "
-                    "asset varchar, passed boolean, blocking boolean, details varchar)")
-        con.executemany("insert into incoming values (?, ?, ?, ?, ?, ?)", list(rows))
+        create_table(con, "incoming", [("run_id", "varchar"), ("check_name", "varchar"),
+                                       ("asset", "varchar"), ("passed", "boolean"),
+                                       ("blocking", "boolean"), ("details", "varchar")],
+                     list(rows), temporary=True)
         con.execute("""
             delete from audit.check_results r using incoming i
             where r.run_id = i.run_id and r.check_name = i.check_name and r.asset = i.asset
@@ -41,8 +43,8 @@ def last_results(working_db: Path, checks: Sequence[tuple[str, str]]
         return {}
     con = connect(working_db, read_only=True)
     try:
-        con.execute("create temp table wanted (check_name varchar, asset varchar)")
-        con.executemany("insert into wanted values (?, ?)", list(checks))
+        create_table(con, "wanted", [("check_name", "varchar"), ("asset", "varchar")],
+                     list(checks), temporary=True)
         rows = con.execute("""
             select r.check_name, r.asset, r.passed, r.blocking, r.details
             from audit.check_results r join wanted using (check_name, asset)

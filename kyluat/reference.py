@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from kyluat.config import SEEDS_DIR
+from kyluat.rows import create_table
 
 # Folding used for vocabulary values in SQL: case, diacritics, đ, inner whitespace.
 FOLD_SQL = (r"regexp_replace(replace(strip_accents(lower(nfc_normalize(trim(s)))), 'đ', 'd'), "
@@ -120,8 +121,6 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
     """Create temp tables `vocab_match(vocabulary, match_key, code)` and
     `vocab_expect(vocabulary, description, expected)` from the seeds."""
     con.execute(FOLD_MACRO)
-    con.execute("create or replace temp table vocab_source "
-                "(vocabulary varchar, code varchar, label_vi varchar, term varchar, rank int)")
     rows: list[tuple] = []
     descriptions = {derived: words for derived, (_, _, words) in _DERIVED.items()}
     for seed in sorted(seeds_dir.glob("vocab_*.csv")):
@@ -136,15 +135,17 @@ def load_vocabularies(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DI
                 if flag and entry.get(flag, "").lower() != "true":
                     continue
                 rows += [(target, entry["code"], entry["label_vi"], t, rank) for t in terms]
-    con.executemany("insert into vocab_source values (?, ?, ?, ?, ?)", rows)
+    create_table(con, "vocab_source", [("vocabulary", "varchar"), ("code", "varchar"),
+                                       ("label_vi", "varchar"), ("term", "varchar"),
+                                       ("rank", "integer")], rows, temporary=True)
     con.execute("""
         create or replace temp table vocab_match as
         select distinct vocabulary, kyluat_fold(term) as match_key, code
         from vocab_source
     """)
-    con.execute("create or replace temp table vocab_description "
-                "(vocabulary varchar, description varchar)")
-    con.executemany("insert into vocab_description values (?, ?)", list(descriptions.items()))
+    create_table(con, "vocab_description", [("vocabulary", "varchar"),
+                                            ("description", "varchar")],
+                 list(descriptions.items()), temporary=True)
     con.execute("""
         create or replace temp table vocab_expect as
         select s.vocabulary,

@@ -23,6 +23,7 @@ import duckdb
 
 from kyluat import disclosure
 from kyluat.disclosure import ALL_LEVELS, ALL_PERIODS, REST, TOTAL, Cell
+from kyluat.rows import create_table
 
 TIERS_DIR = "tiers"
 PROVINCE_FILE = "analytics.duckdb"
@@ -339,7 +340,7 @@ def build_public(national: Path, warehouse_dir: Path, k: int | None = None) -> P
         build.cells, build.primary, build.secondary = len(cells), result.primary, result.secondary
         con.execute(f"attach '{staging_dir / PUBLIC_FILE}' as public")
         con.execute("create schema public.aggregates")
-        _create_table(con, "public.aggregates.discipline_counts", COUNT_COLUMNS,
+        create_table(con, "public.aggregates.discipline_counts", COUNT_COLUMNS,
                       [(c.unit_code, names[c.unit_code][0], names[c.unit_code][1],
                         c.parent_code, c.scope, c.period, c.breakdown, c.breakdown_value,
                         c.value, c.reason) for c in cells])
@@ -390,7 +391,7 @@ def _rates(con, cells: list[Cell], true: dict) -> None:
                      _share(expulsions, total), _share(corruption, total), change,
                      round(change / previous, 4) if change is not None and previous else None,
                      c.reason))
-    _create_table(con, "public.aggregates.discipline_rates", RATE_COLUMNS, rows)
+    create_table(con, "public.aggregates.discipline_rates", RATE_COLUMNS, rows)
 
 
 # the public tables built in Python: (column, DuckDB type)
@@ -405,29 +406,6 @@ RATE_COLUMNS = [
     ("members_disciplined_per_1000", "double"), ("expulsion_share", "double"),
     ("corruption_share", "double"), ("yoy_change", "bigint"), ("yoy_change_share", "double"),
     ("suppression_reason", "varchar")]
-# how each DuckDB type travels in the frame (nullable; a date as its ISO text)
-_FRAME_DTYPES = {"varchar": "string", "date": "string", "integer": "Int64", "bigint": "Int64",
-                 "double": "Float64"}
-
-
-def _create_table(con, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
-    """`table` with `columns`, filled with `rows` in one statement from a data frame
-    (executemany binds row by row: 8 s for the 6,000 counts of the national tree)."""
-    import pandas
-
-    con.execute(f"create table {table} ({', '.join(f'{n} {t}' for n, t in columns)})")
-    if not rows:
-        return
-    values = list(zip(*rows, strict=True))
-    con.register("rows_to_insert", pandas.DataFrame({
-        name: pandas.array([None if v is None else str(v) for v in values[i]]
-                           if kind == "date" else list(values[i]), dtype=_FRAME_DTYPES[kind])
-        for i, (name, kind) in enumerate(columns)}))
-    try:
-        con.execute(f"insert into {table} select "
-                    f"{', '.join(f'cast({n} as {t})' for n, t in columns)} from rows_to_insert")
-    finally:
-        con.unregister("rows_to_insert")
 
 
 def _share(part: int | None, total: int | None) -> float | None:
