@@ -7,6 +7,12 @@
   query's columns. The year-partitioned and activity models delete what they rebuild in a
   pre_hook, in the same transaction. A first build creates the table; a full refresh builds
   it beside the old one and swaps them.
+
+  A year- or term-partitioned model writes its rows in the order of its partition key
+  (macro rebuild_partition_key), so that each year's rows fill row groups of their own: a
+  rebuilt year's delete then drops whole row groups, where rows of every year in every row
+  group made each checkpoint rewrite the whole table (about 1 s for scoped_discipline at
+  ten national years, at every run).
 #}
 {% materialization incremental, adapter='duckdb' %}
     {%- if model['language'] != 'sql' or config.get('unique_key')
@@ -18,6 +24,8 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set rebuild = existing_relation is none or existing_relation.is_view
                       or should_full_refresh() -%}
+    {%- set key = rebuild_partition_key(pre_hooks | map(attribute='sql') | join(' ')) -%}
+    {%- set in_key_order = '' if key is none else '\norder by ' ~ key -%}
     -- noqa: disable=LT02
     {%- do run_hooks(pre_hooks, inside_transaction=False) -%}
     {%- do run_hooks(pre_hooks, inside_transaction=True) -%}
@@ -27,7 +35,9 @@
         {%- set built = make_intermediate_relation(target_relation) -%}
         {{ drop_relation_if_exists(load_cached_relation(built)) }}
         {% call statement('main') -%}
-            {{ create_table_as(False, built, compiled_code) }}
+            {{ create_table_as(False, built,
+                               'select * from (\n' ~ compiled_code ~ '\n) as built_rows'
+                               ~ in_key_order if key is not none else compiled_code) }}
         {%- endcall %}
         {%- if existing_relation is not none -%}
             {%- set backup = make_backup_relation(target_relation, existing_relation.type) -%}
@@ -52,7 +62,7 @@
         {%- set columns = get_quoted_csv(dest_columns | map(attribute='name')) -%}
         {% call statement('main') -%}
             insert into {{ target_relation }} ({{ columns }})
-            select {{ columns }} from {{ new_rows }}
+            select {{ columns }} from {{ new_rows }}{{ in_key_order }}
         {%- endcall %}
     {%- endif -%}
 

@@ -48,6 +48,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#
+  The column (or expression) a model's rows are rebuilt by, read from its pre_hook
+  (delete_rebuild_years or delete_rebuild_terms: its one home); none for other models.
+  The materialization writes rows in this order (macros/incremental_insert.sql).
+#}
+{% macro rebuild_partition_key(hooks_sql) -%}
+    {%- for deleting in ["delete_rebuild_years('", "delete_rebuild_terms('"]
+            if deleting in hooks_sql -%}
+        {{ return(hooks_sql.split(deleting)[1].split("'")[0]) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
 {# The pre_hook of a year-partitioned model: remove the rows about to be rebuilt. #}
 {% macro delete_rebuild_years(year_column, offsets=[0]) -%}
     {%- if is_incremental() -%}

@@ -33,7 +33,7 @@
             {{ return(in_rebuild_activities(listed=_relation_of('int_activities_to_rebuild'))) }}
         {%- elif 'by_year' in node.tags -%}
             {%- set hook = node.config['pre-hook'] | map(attribute='sql') | join(' ') -%}
-            {%- set year_expr = hook.split("delete_rebuild_years('")[1].split("'")[0] -%}
+            {%- set year_expr = rebuild_partition_key(hook) -%}
             {%- set offsets = (hook.split('offsets=[')[1].split(']')[0] if 'offsets=[' in hook
                                else '0').split(',') | map('int') | list -%}
             {{ return(in_rebuild_years(year_expr, offsets, always=true)) }}

@@ -102,6 +102,26 @@ def test_every_year_partitioned_model_is_found():
         "marts.fct_member_discipline_history", "marts.fct_org_discipline_history"}
 
 
+def test_a_full_build_stores_each_year_partitioned_model_in_year_order(sample_copy):
+    """A rebuilt year's delete then frees whole row groups: with every year in every row
+    group, each checkpoint rewrote the whole table. In the working and the published file."""
+    activity_models = {"marts.fct_activity", "scopes.scoped_activity"}  # rebuilt by activity
+    for db in (sample_copy.working_db, sample_copy.published_db):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            con.execute("set preserve_insertion_order = true")
+            for table, year_expr in by_year_models().items():
+                if table in activity_models or (db == sample_copy.published_db
+                                                and not table.startswith("marts.")):
+                    continue
+                rows = con.execute(f"select {year_expr} from {table}").fetchall()
+                years = [row[0] for row in rows]
+                assert len(set(years)) > 1, table  # the sample spans years
+                assert years == sorted(years), f"{db.name} {table}: years out of order"
+        finally:
+            con.close()
+
+
 def test_a_run_with_nothing_new_rebuilds_nothing(sample_warehouse):
     before = stored_rows(sample_warehouse)
     outcome = run_pipeline(draw=False)
