@@ -206,12 +206,8 @@ def _batch_definition(context, suite: Suite):
             "whole")
 
 
-def fetch(db_path: Path, suite: Suite):
-    con = connect(db_path, read_only=True)
-    try:
-        frame = con.execute(suite.sql).df()
-    finally:
-        con.close()
+def fetch(con, suite: Suite):
+    frame = con.execute(suite.sql).df()
     for column in frame.columns:  # GE compares dates as timestamps
         if frame[column].dtype == object and _holds_dates(frame[column]):
             import pandas as pd
@@ -221,9 +217,28 @@ def fetch(db_path: Path, suite: Suite):
 
 
 def validate(db_path: Path, suite: Suite, project_dir: Path | None = None) -> Outcome:
-    """Run `suite` on the working warehouse; with `project_dir`, keep the result in the GE
-    project there (see build_data_docs)."""
-    return _in_checker(_validate_frame, suite, fetch(db_path, suite), project_dir)
+    """Run `suite` on the warehouse at `db_path`; with `project_dir`, keep the result in the
+    GE project there (see build_data_docs)."""
+    return validate_all(db_path, [suite], project_dir)[0]
+
+
+def validate_all(db_path: Path, suites: list[Suite], project_dir: Path | None = None,
+                 ahead: int = 4) -> list[Outcome]:
+    """The outcome of each of `suites`, in their order. Their queries run here, on one
+    connection, while the worker validates the rows sent before: a step costs about the
+    longer of the two, not their sum. At most `ahead` answers wait unread: the worker writes
+    them to a pipe that must not fill while this process writes to the worker's."""
+    checker, pending, outcomes = start_checker(), deque(), []
+    con = connect(db_path, read_only=True)
+    try:
+        for suite in suites:
+            if len(pending) >= ahead:
+                outcomes.append(pending.popleft().result())
+            pending.append(checker.submit(_validate_frame, suite, fetch(con, suite),
+                                          project_dir))
+    finally:
+        con.close()
+    return outcomes + [answer.result() for answer in pending]
 
 
 def _validate_frame(suite: Suite, frame, project_dir: Path | None) -> Outcome:
