@@ -70,9 +70,10 @@ class BuildResult:
         return [n for n in self.nodes if n.status == "error" and n.resource_type != "test"]
 
 
-def build_arguments(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
-    """The `dbt build` command line."""
-    args = ["build", "--project-dir", str(DBT_PROJECT.project_dir), "--profiles-dir",
+def build_arguments(select: list[str] | None = None, full_refresh: bool = False,
+                    command: str = "build") -> list[str]:
+    """The `dbt build` (or `dbt test`, `command`) command line."""
+    args = [command, "--project-dir", str(DBT_PROJECT.project_dir), "--profiles-dir",
             str(DBT_PROJECT.profiles_dir), "--log-level-file", "none", "--no-write-json",
             "--no-use-colors"]  # its lines go to the run's plain-text log
     if select:
@@ -137,16 +138,27 @@ def _release_warehouse() -> None:
 def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | None = None,
               full_refresh: bool = False, requested: list[int] = ()) -> BuildResult:
     """`dbt build` of the working warehouse in `warehouse_dir`."""
+    return _invoke(build_arguments(select, full_refresh), warehouse_dir, years, requested)
+
+
+def dbt_test(warehouse_dir: Path, select: list[str]) -> BuildResult:
+    """`dbt test` of the `select`ed tests on the warehouse in `warehouse_dir`, as it is
+    (nothing is built), on every row."""
+    return _invoke(build_arguments(select, command="test"), warehouse_dir, None)
+
+
+def _invoke(arguments: list[str], warehouse_dir: Path, years: list[int] | None,
+            requested: list[int] = ()) -> BuildResult:
     from dbt.cli.main import dbtRunner
 
     runner = dbtRunner(manifest=parsed_project(), callbacks=[_report_progress])
     try:
         with _environment(build_environment(warehouse_dir, years, requested)):
-            outcome = runner.invoke(build_arguments(select, full_refresh))
+            outcome = runner.invoke(arguments)
     finally:
         _release_warehouse()
     if outcome.exception is not None or outcome.result is None:
-        raise DbtNotRun(f"dbt build did not run: {outcome.exception}")
+        raise DbtNotRun(f"dbt {arguments[0]} did not run: {outcome.exception}")
     results = outcome.result
     return BuildResult(
         success=outcome.success, seconds=results.elapsed_time,

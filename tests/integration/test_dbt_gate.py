@@ -1,6 +1,7 @@
 """dbt tests block publication too: a lost share of facts (row-count drop against the file
-analysts read), a fact pointing at a unit that does not exist (referential integrity) and a
-form that is no member form of the seed (vocabulary)."""
+analysts read), a fact pointing at a unit that does not exist (referential integrity), a
+form that is no member form of the seed (vocabulary), a required value missing and a count
+below zero."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
+from orchestration.dbt_assets import failing_rows
+from orchestration.dbt_runner import dbt_test
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +49,31 @@ def test_row_count_drop_and_broken_reference_block_publication(sample_copy, caps
     # the rows analysts read before the run, as the test reports them
     assert f"table_name=fct_member_discipline, published_rows={published_rows}" in out, out
     assert "table_name=fct_member_discipline_history" in out, out
-    assert ("marts/fct_member_discipline dbt test "
-            "relationships_fct_member_discipline_member_unit_code") in out, out
-    assert "from_field=NO-SUCH-UNIT" in out, out
+    assert "marts/fct_member_discipline dbt test references_fct_member_discipline" in out, out
+    assert "column_name=member_unit_code, missing_value=NO-SUCH-UNIT" in out, out
     assert ("marts/fct_member_discipline dbt test "
             "in_vocabulary_fct_member_discipline_discipline_form") in out, out
     assert "discipline_form=dissolution" in out, out
+
+
+def test_a_missing_value_and_a_negative_count_fail_their_tests(sample_copy):
+    """The tests of several columns name the columns at fault. dbt tests the copied marts,
+    broken in place: a pipeline run would rebuild them (and skip what follows a failure)."""
+    with duckdb.connect(str(sample_copy.working_db)) as con:
+        con.execute("update marts.fct_member_discipline set channel = null, member_key = null "
+                    "where rowid = (select min(rowid) from marts.fct_member_discipline)")
+        con.execute("update marts.fct_activity set orgs_disciplined = -1 "
+                    "where rowid in (select rowid from marts.fct_activity limit 2)")
+    tests = ["not_null_fct_member_discipline", "not_negative_fct_activity",
+             "not_null_fct_org_discipline"]
+    result = dbt_test(sample_copy.warehouse_dir, tests)
+    found = {node.unique_id.split(".")[2]: node for node in result.nodes}
+    assert set(found) == set(tests)
+    assert found["not_null_fct_org_discipline"].status == "pass"
+    with duckdb.connect(str(sample_copy.working_db), read_only=True) as con:
+        missing, negative = (found[name] for name in tests[:2])
+        assert (missing.status, missing.failures) == ("fail", 1)
+        assert failing_rows(con, missing.failing_rows_sql) == ["null_columns=member_key, channel"]
+        assert (negative.status, negative.failures) == ("fail", 2)
+        assert failing_rows(con, negative.failing_rows_sql) == [
+            "negative_columns=orgs_disciplined"] * 2
