@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 {% test not_negative_columns(model, columns) %}
 {# Rows with a negative count in any of `columns` (counts in the warehouse never are), each
    naming its negative columns: one scan for all. #}
@@ -7,3 +8,4 @@ select concat_ws(', '
 from {{ model }}
 where {% for column in columns %}{{ column }} < 0{% if not loop.last %} or {% endif %}{% endfor %}
 {% endtest %}
+-- noqa: enable=LT02

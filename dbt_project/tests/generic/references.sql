@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 {% test references(model, links) %}
 {# Values of a column that its referenced table does not hold, one row per value and column,
    for each link {column, to, field} of `model`: a relationships test for all of them. #}
@@ -11,3 +12,4 @@ union all
 {%- endif %}
 {%- endfor %}
 {% endtest %}
+-- noqa: enable=LT02
