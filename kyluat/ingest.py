@@ -6,7 +6,8 @@ file read before, under any name, adds nothing.
 
 Files are read and checked outside that transaction, on a scratch in-memory database: in the
 transaction, every temp table a file replaced was kept until commit, so a national load held
-every file in memory at once. Only the checked rows enter the transaction.
+every file in memory at once. Only the checked rows enter the transaction, handed from one
+database to the other as Arrow record batches (in memory, no copy on disk).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow
 
 from kyluat import locking, reference
 from kyluat.config import Settings
@@ -204,9 +206,8 @@ def refresh_known_units(con, kind: Kind, units: str = f"({CURRENT_UNITS_SQL})") 
 
 
 @contextmanager
-def scratch_database(warehouse_dir: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
-    """An in-memory database and a folder of its own in the warehouse directory (for the
-    Parquet files that carry rows to and from the run's transaction, and for spilling).
+def scratch_database(warehouse_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory database, spilling to a folder of its own in the warehouse directory.
     The caller holds the working file, so no other run uses a folder found there."""
     for stale in warehouse_dir.glob(".ingest-*"):  # left by a killed run
         shutil.rmtree(stale, ignore_errors=True)
@@ -214,27 +215,43 @@ def scratch_database(warehouse_dir: Path) -> Iterator[tuple[duckdb.DuckDBPyConne
         con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
                                      "temp_directory": str(Path(folder) / "spill")})
         try:
-            yield con, Path(folder)
+            yield con
         finally:
             con.close()
 
 
-# The Parquet files between the scratch and the warehouse live for one batch: compressing
-# them cost more than writing and reading their bytes (a fifth of a national load).
-SCRATCH_PARQUET = "format parquet, compression uncompressed"
+# Rows per Arrow record batch handed between the two databases: a warehouse row group.
+HANDOVER_BATCH_ROWS = 122_880
+
+
+@contextmanager
+def handed_over(source: duckdb.DuckDBPyConnection, query: str, target: duckdb.DuckDBPyConnection,
+                name: str, params: list | None = None, rescan: bool = False) -> Iterator[str]:
+    """The rows of `query` on `source`, readable as `name` on `target` (another database):
+    streamed as Arrow record batches, read once; with `rescan`, held in memory and readable
+    any number of times. Writing them to Parquet and reading that instead cost twice as much
+    (a third of a national load)."""
+    result = source.execute(query, params)
+    rows = (result.to_arrow_table() if rescan
+            else result.to_arrow_reader(HANDOVER_BATCH_ROWS))
+    target.register(name, rows)
+    try:
+        yield name
+    finally:
+        target.unregister(name)
+        if isinstance(rows, pyarrow.RecordBatchReader):
+            rows.close()
 
 
 class Loader:
     """Loads one run's files: each file, or batch of files of one layout, is read and checked
     on `scratch` (autocommit, so its temp tables are freed as soon as the next one replaces
-    them), and its checked rows are written in the run's transaction on `con`, read from a
-    Parquet file in `staging`."""
+    them), and its checked rows are written in the run's transaction on `con`."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
-                 staging: Path, run_id: str, key: Keys):
+                 run_id: str, key: Keys):
         self.con = con
         self.scratch = scratch
-        self.staging = staging
         self.run_id = run_id
         self.key = key
         self.summary = IngestSummary()
@@ -244,22 +261,8 @@ class Loader:
     def _to_scratch(self, table: str, query: str, params: list | None = None) -> None:
         """Scratch temp table `table` from `query` on the run's transaction (which sees the
         rows this run has written)."""
-        path = sql_text(str(self.staging / f"{table}.parquet"))
-        self.con.execute(f"copy ({query}) to {path} ({SCRATCH_PARQUET})", params)
-        self.scratch.execute(f"create or replace temp table {table} as "
-                             f"select * from read_parquet({path})")
-
-    def _staged_checked(self) -> str:
-        """Scratch table `checked` written to a file; returns the relation that reads it."""
-        path = sql_text(str(self.staging / "checked.parquet"))
-        # Only quarantined rows keep their submitted values: writing them for every row cost
-        # more than the rest of the file. One Parquet row group for a batch (up to 8 of the
-        # warehouse's): row groups cut anywhere else made each insert into raw write row groups
-        # it then merged and wrote again (the warehouse file of a national load grew twofold).
-        self.scratch.execute(f"copy (select * replace (case when len(_errors) > 0 then _raw end "
-                             f"as _raw) from checked) to {path} "
-                             f"({SCRATCH_PARQUET}, row_group_size {8 * 122_880})")
-        return f"read_parquet({path})"
+        with handed_over(self.con, query, self.scratch, "handed_over", params) as rows:
+            self.scratch.execute(f"create or replace temp table {table} as select * from {rows}")
 
     def refresh_units(self, kind: Kind) -> None:
         """Copy the current unit versions to the scratch only when org_units may have changed:
@@ -273,14 +276,13 @@ class Loader:
             refresh_known_units(self.scratch, kind, "loaded_units")
             self._known_stale = kind.name == "org_units"
 
-    def _accept(self, kind: Kind, checked: str) -> int:
-        """Rows of `checked` that pass go to raw."""
+    def _accept(self, kind: Kind) -> int:
+        """Rows of scratch `checked` that pass go to raw."""
         columns = ", ".join(c.stored_name for c in kind.stored_columns)
-        accepted = self.con.execute(f"""
-            insert into raw.{kind.name}
-            select {columns}, _file_id, _row_number, now(), ? from {checked}
-            where len(_errors) = 0
-        """, [self.run_id]).fetchone()[0]
+        with handed_over(self.scratch, f"select {columns}, _file_id, _row_number from checked "
+                         "where len(_errors) = 0", self.con, "passed_rows") as passed:
+            accepted = self.con.execute(f"insert into raw.{kind.name} select *, now(), ? "
+                                        f"from {passed}", [self.run_id]).fetchone()[0]
         if accepted and kind.name == "org_units":
             self._units_stale = True
         return accepted
@@ -318,19 +320,23 @@ class Loader:
 
     # -- rows -------------------------------------------------------------------------------
     def store_checked(self, kind: Kind) -> tuple[int, int]:
-        """Move `checked` rows to raw (passed) or quarantine (failed)."""
-        checked = self._staged_checked()
-        accepted = self._accept(kind, checked)
-        rejected = self.con.execute(f"""
-            insert into audit.quarantine
-            select _file_id, ?, _row_number, {_PUBLIC_REASONS}, _retryable, now(), ?, null, null
-            from {checked} where len(_errors) > 0
-        """, [kind.name, self.run_id]).fetchone()[0]
-        self.con.execute(f"""
-            insert into restricted.quarantine
-            select _file_id, ?, _row_number, _raw, {_FULL_REASONS.format("_errors")}, now(), ?
-            from {checked} where len(_errors) > 0
-        """, [kind.name, self.run_id])
+        """Move scratch `checked` rows to raw (passed) or quarantine (failed)."""
+        accepted = self._accept(kind)
+        with handed_over(self.scratch, "select _file_id, _row_number, _errors, _retryable, _raw "
+                         "from checked where len(_errors) > 0", self.con, "failed_rows",
+                         rescan=True) as failed:
+            rejected = self.con.execute(f"""
+                insert into audit.quarantine
+                select _file_id, ?, _row_number, {_PUBLIC_REASONS}, _retryable, now(), ?,
+                       null, null
+                from {failed}
+            """, [kind.name, self.run_id]).fetchone()[0]
+            self.con.execute(f"""
+                insert into restricted.quarantine
+                select _file_id, ?, _row_number, _raw, {_FULL_REASONS.format("_errors")},
+                       now(), ?
+                from {failed}
+            """, [kind.name, self.run_id])
         return accepted, rejected
 
     def load_kind(self, kind: Kind, files: list[LandingFile]) -> None:
@@ -439,28 +445,29 @@ class Loader:
         """, [kind.name])
         self.refresh_units(kind)
         check_src(self.scratch, kind, self.key, prehashed=True)
-        checked = self._staged_checked()
-        # Reasons are refreshed: what is wrong now may differ from what was wrong then.
-        self.con.execute(f"""
-            update audit.quarantine q
-            set {", ".join(f"{c} = {e.format('c._errors')}" for c, e in _PUBLIC.items())}
-            from {checked} c
-            where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
-              and q.row_number = c._row_number and len(c._errors) > 0
-        """, [kind.name])
-        self.con.execute(f"""
-            update restricted.quarantine q set reason = {_FULL_REASONS.format("c._errors")}
-            from {checked} c
-            where q.kind = ? and q.file_id = c._file_id and q.row_number = c._row_number
-              and len(c._errors) > 0
-        """, [kind.name])
-        resolved = self._accept(kind, checked)
-        self.con.execute(f"""
-            update audit.quarantine q set resolved_at = now(), resolved_run_id = ?
-            from {checked} c
-            where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
-              and q.row_number = c._row_number and len(c._errors) = 0
-        """, [self.run_id, kind.name])
+        with handed_over(self.scratch, "select _file_id, _row_number, _errors from checked",
+                         self.con, "rechecked_rows", rescan=True) as checked:
+            # Reasons are refreshed: what is wrong now may differ from what was wrong then.
+            self.con.execute(f"""
+                update audit.quarantine q
+                set {", ".join(f"{c} = {e.format('c._errors')}" for c, e in _PUBLIC.items())}
+                from {checked} c
+                where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
+                  and q.row_number = c._row_number and len(c._errors) > 0
+            """, [kind.name])
+            self.con.execute(f"""
+                update restricted.quarantine q set reason = {_FULL_REASONS.format("c._errors")}
+                from {checked} c
+                where q.kind = ? and q.file_id = c._file_id and q.row_number = c._row_number
+                  and len(c._errors) > 0
+            """, [kind.name])
+            resolved = self._accept(kind)
+            self.con.execute(f"""
+                update audit.quarantine q set resolved_at = now(), resolved_run_id = ?
+                from {checked} c
+                where q.kind = ? and q.resolved_at is null and q.file_id = c._file_id
+                  and q.row_number = c._row_number and len(c._errors) = 0
+            """, [self.run_id, kind.name])
         self.summary.kinds[kind.name].resolved += resolved
         if resolved:
             log.info("%s: %d quarantined rows now pass and were loaded", kind.name, resolved)
@@ -516,9 +523,9 @@ def run_ingest(settings: Settings, run_id: str = "manual") -> IngestSummary:
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
         ensure_schema(con)
         check_warehouse_key(con, key)
-        with scratch_database(settings.warehouse_dir) as (scratch, staging):
+        with scratch_database(settings.warehouse_dir) as scratch:
             reference.load_vocabularies(scratch)
-            loader = Loader(con, scratch, staging, run_id, key)
+            loader = Loader(con, scratch, run_id, key)
             con.execute("begin transaction")
             try:
                 _load_landing(settings, loader)

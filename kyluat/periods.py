@@ -33,7 +33,7 @@ def _versions_of_changed(kind: str, columns: str) -> str:
     return f"""
         select {columns} from raw.{kind}
         where ({_key(kind)}) in (
-            select ({_key(kind)}) from raw.{kind} where {UNPUBLISHED})
+            select {_key(kind)} from raw.{kind} where {UNPUBLISHED})
     """
 
 

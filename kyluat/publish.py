@@ -257,8 +257,8 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
             elif schema == "marts" and rebuilt_models is not None and name not in rebuilt_models:
                 continue  # not rebuilt since the previous publication: the same rows
             elif schema == "marts" and name in by_activity:
-                rebuilt = ("(conducting_unit_code, activity_ref) in (select (conducting_unit_code, "
-                           f"activity_ref) from {REBUILT_ACTIVITIES})")
+                rebuilt = ("(conducting_unit_code, activity_ref) in (select conducting_unit_code, "
+                           f"activity_ref from {REBUILT_ACTIVITIES})")
                 con.execute("begin transaction")
                 con.execute(f"delete from {table} where {rebuilt}")
                 con.execute(f"insert into {table} select * from working.{table} where {rebuilt}")

@@ -83,7 +83,7 @@
         true
     {%- else -%}
         ({{ prefix }}conducting_unit_code, {{ prefix }}activity_ref) in (
-            select (conducting_unit_code, activity_ref)
+            select conducting_unit_code, activity_ref
             from {{ listed if listed is not none else ref('int_activities_to_rebuild') }}
         {%- if changed_itself %} where changed_itself{% endif %})
     {%- endif -%}
@@ -138,7 +138,7 @@
     {%- if is_incremental() -%}
         delete from {{ this }}
         where ({{ key_columns | join(', ') }}) in (
-            select ({{ key_columns | join(', ') }}) from {{ fact }}
+            select {{ key_columns | join(', ') }} from {{ fact }}
             where {{ in_rebuild_years('decision_year') }}
         )
     {%- else -%}

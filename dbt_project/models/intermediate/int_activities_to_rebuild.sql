@@ -23,13 +23,13 @@ with changed as (
 decided as (
     select activity_ref from {{ source('raw', 'member_disciplines') }}
     where ({{ member_key }}) in (
-        select ({{ member_key }}) from {{ source('raw', 'member_disciplines') }}
+        select {{ member_key }} from {{ source('raw', 'member_disciplines') }}
         where {{ unpublished }}
     )
     union all
     select activity_ref from {{ source('raw', 'org_disciplines') }}
     where ({{ org_key }}) in (
-        select ({{ org_key }}) from {{ source('raw', 'org_disciplines') }}
+        select {{ org_key }} from {{ source('raw', 'org_disciplines') }}
         where {{ unpublished }}
     )
 ),
