@@ -54,12 +54,16 @@ def stored_rows(settings) -> dict[str, list[tuple]]:
         con.close()
 
 
+RECONCILIATION = "marts.rpt_published_reconciliation"
+
+
 def shuffle_storage_order(settings) -> None:
-    """Store every year-partitioned model's rows in an order no build produces, so that a
-    table rebuilt whole (even in its usual order) cannot pass for one left alone."""
+    """Store every year-partitioned model's rows, and the reconciliation report's (rebuilt
+    by figure), in an order no build produces, so that a table rebuilt whole (even in its
+    usual order) cannot pass for one left alone."""
     con = duckdb.connect(str(settings.working_db))
     try:
-        for table in by_year_models():
+        for table in [*by_year_models(), RECONCILIATION]:
             con.execute("begin transaction")
             con.execute(f"create temp table shuffled as select * from {table}")
             con.execute(f"delete from {table}")
@@ -251,6 +255,7 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
     settings = sample_warehouse
     before = stored_rows(settings)
     members_2022 = published_member_count(settings, 2022)
+    figures_before = activity_rows(settings, RECONCILIATION)
     write(settings.landing_dir / "member_disciplines" / "2022_late_district.csv",
           "deciding_unit_code,decision_ref,member_id,member_name,authority_type,"
           "discipline_form,decision_date,member_unit_code,violation_categories,channel,"
@@ -270,6 +275,7 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
         years = {2022, 2023} if table == "marts.mart_discipline_unit_year" else {2022}
         assert_rebuilt(before[table], after[table], years, table)
     assert published_member_count(settings, 2022) == members_2022 + 1
+    assert_figures_recomputed(figures_before, activity_rows(settings, RECONCILIATION), 2022)
     assert "incrementally (reporting years 2022)" in publication_note(outcome.run_id)
     published_incrementally = published_marts(settings)
 
@@ -283,6 +289,21 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
         table: sorted(rows) for table, rows in after.items()}
     # the file published by copying only 2022 equals the one published in full
     assert published_marts(settings) == published_incrementally
+
+
+def assert_figures_recomputed(before: list[tuple], after: list[tuple], year: int) -> None:
+    """The report computed again exactly the figures whose period meets `year` and those
+    tied to one inspection (appended); every other figure kept its row, where it was."""
+    # columns: ... 5 period_start, 6 period_end, ... 13 activity_ref
+    def again(row: tuple) -> bool:
+        return row[5].year <= year <= row[6].year or row[13] is not None
+
+    kept = [row for row in before if not again(row)]
+    assert kept and len(kept) < len(before), "the sample has figures of both kinds"
+    assert after[:len(kept)] == kept, "figures of other years moved or changed"
+    recomputed = sorted(after[len(kept):], key=repr)
+    assert [row[:16] for row in recomputed] == sorted(
+        (row[:16] for row in before if again(row)), key=repr)
 
 
 def publication_note(run_id: str) -> str:

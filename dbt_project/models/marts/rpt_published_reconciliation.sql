@@ -9,50 +9,15 @@
 -- Discipline counts use the tree as it was on each decision date; funnel steps (inspected,
 -- violation_found, discipline_required) come from activities by start date.
 -- Reports are compared with records, never added to them, so nothing is counted twice.
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ delete_rebuild_figures() }}",
+) }}
+
+-- only the figures this run computes (macros/reconciled_figures.sql); all on a full build
 with figures as (
-    select
-        'published' as figure_origin,
-        figure_id,
-        source_ref,
-        source_title,
-        reporting_unit_code,
-        period_start,
-        period_end,
-        measure,
-        subject_kind,
-        authority_type,
-        discipline_form,
-        violation_category,
-        channel,
-        activity_ref,
-        value as published_value,
-        value_qualifier,
-        scope,
-        as_of_date,
-        true as is_current_vintage
-    from {{ ref('stg_published_figures') }}
-    union all
-    select
-        'submitted' as figure_origin,
-        null as figure_id,
-        source_ref,
-        source_title,
-        reporting_unit_code,
-        period_start,
-        period_end,
-        measure,
-        subject_kind,
-        authority_type,
-        discipline_form,
-        violation_category,
-        channel,
-        null as activity_ref,
-        value,
-        value_qualifier,
-        scope,
-        as_of_date,
-        is_current_vintage
-    from {{ ref('stg_aggregate_reports') }}
+    select * from ({{ reconciled_figures() }}) as reconciled
+    where {{ figures_to_compute() }}
 ),
 
 -- A figure tied to one inspection counts the records that followed it (counted_by
@@ -116,7 +81,8 @@ disciplined as (
 -- Funnel steps come from activities: by conducting unit and start date, or, for a figure
 -- tied to one activity, from that activity alone whatever its dates. For units, activities
 -- are first summed per day (authority, channel, own unit or below), and only under the
--- units that have figures: a national figure would otherwise meet every activity row.
+-- units and the days that have figures: a national figure would otherwise meet every
+-- activity row.
 activity_days as (
     select
         scope_unit_code,
@@ -129,6 +95,13 @@ activity_days as (
     where
         scope_unit_code in (
             select figures.counted_ref from numbered as figures
+            where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
+        )
+        and start_date between (
+            select min(figures.period_start) from numbered as figures
+            where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
+        ) and (
+            select max(figures.period_end) from numbered as figures
             where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
         )
     group by all
