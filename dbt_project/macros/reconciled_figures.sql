@@ -109,3 +109,18 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{# On an incremental run, true for a record of a year that a unit funnel figure computed
+   (numbered) covers; a semi join on the year, as bounds from subqueries made a nested loop
+   over every record. True on a full build, which computes every figure. #}
+{% macro in_years_of_computed_figures(date_column) -%}
+    {%- if is_incremental() -%}
+        year({{ date_column }}) in (
+            select unnest(range(year(figures.period_start), year(figures.period_end) + 1))
+            from numbered as figures
+            where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -81,8 +81,8 @@ disciplined as (
 -- Funnel steps come from activities: by conducting unit and start date, or, for a figure
 -- tied to one activity, from that activity alone whatever its dates. For units, activities
 -- are first summed per day (authority, channel, own unit or below), and only under the
--- units and the days that have figures: a national figure would otherwise meet every
--- activity row.
+-- units that have figures (and, on an incremental run, the years of the figures computed): a
+-- national figure would otherwise meet every activity row.
 activity_days as (
     select
         scope_unit_code,
@@ -97,13 +97,7 @@ activity_days as (
             select figures.counted_ref from numbered as figures
             where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
         )
-        and start_date between (
-            select min(figures.period_start) from numbered as figures
-            where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
-        ) and (
-            select max(figures.period_end) from numbered as figures
-            where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
-        )
+        and {{ in_years_of_computed_figures('start_date') }}
     group by all
 ),
 
