@@ -69,23 +69,6 @@
     )::varchar)
 {%- endmacro %}
 
-{# True for a figure whose period meets a rebuilt year (or when every year is rebuilt). #}
-{% macro period_in_rebuild_years(start_column, end_column) -%}
-    {%- set years = rebuild_years() -%}
-    {%- if years is none -%}
-        true
-    {%- elif years | length == 0 -%}
-        false
-    {%- else -%}
-        {%- set overlaps = [] -%}
-        {%- for year in years -%}
-            {%- do overlaps.append("(" ~ start_column ~ " < date '" ~ (year + 1) ~ "-01-01' and "
-                                   ~ end_column ~ " >= date '" ~ year ~ "-01-01')") -%}
-        {%- endfor -%}
-        ({{ overlaps | join(' or ') }})
-    {%- endif -%}
-{%- endmacro %}
-
 {# The pre_hook of the report: remove the figures about to be computed again. #}
 {% macro delete_rebuild_figures() -%}
     {%- if is_incremental() -%}

@@ -103,21 +103,30 @@
   rebuilt year, and reads only the decisions of those terms.
 #}
 {% macro in_rebuild_terms(term_code_expr) -%}
-    {%- set years = rebuild_years() -%}
-    {%- if years is none -%}
+    {%- if rebuild_years() is none -%}
         true
-    {%- elif years | length == 0 -%}
-        false
     {%- else -%}
-        {%- set overlaps = [] -%}
-        {%- for year in years -%}
-            {%- do overlaps.append("(start_date < date '" ~ (year + 1) ~ "-01-01'"
-                                   ~ " and end_date > date '" ~ year ~ "-01-01')") -%}
-        {%- endfor -%}
         {{ term_code_expr }} in (
-            select term_code from {{ ref('party_terms') }} where {{ overlaps | join(' or ') }}
+            select term_code from {{ ref('party_terms') }}
+            where {{ period_in_rebuild_years('start_date', 'end_date', end_inclusive=false) }}
         )
     {%- endif -%}
+{%- endmacro %}
+
+{# A period from `start_column` to `end_column` (inclusive, or exclusive) has a day in a
+   rebuilt year; true when every year is rebuilt. #}
+{% macro period_in_rebuild_years(start_column, end_column, end_inclusive=true) -%}
+    {%- set years = rebuild_years() -%}
+    {%- if years is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set overlaps = [] -%}
+    {%- for year in years -%}
+        {%- do overlaps.append("(" ~ start_column ~ " < date '" ~ (year + 1) ~ "-01-01' and "
+                               ~ end_column ~ (" >= " if end_inclusive else " > ") ~ "date '"
+                               ~ year ~ "-01-01')") -%}
+    {%- endfor -%}
+    {{ return('(' ~ (overlaps | join(' or ') or 'false') ~ ')') }}
 {%- endmacro %}
 
 {# The pre_hook of a per-term model: remove the terms about to be rebuilt. #}
