@@ -43,6 +43,7 @@ $(BIN)/.installed: pyproject.toml uv.lock
 
 $(MANIFEST): $(BIN)/.installed $(DBT_SOURCES)
 	cd dbt_project && $(HEARTBEAT) "parsing the dbt project" ../$(BIN)/dbt parse --quiet
+	$(BIN)/python -m orchestration.dbt_specs
 	@touch $@
 
 setup: $(BIN)/.installed $(MANIFEST)

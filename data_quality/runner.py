@@ -5,9 +5,9 @@ the resulting dataframe (suites keep it bounded: rows of small relations, profil
 ones). Results are kept in a file-backed GE project under the warehouse folder; its Data Docs
 site is rendered once per run, after the checks.
 
-GE lives in a worker process of its own (`start_checker`): importing it and building its
-contexts costs a small run several seconds of Python, which in this process would hold the
-GIL against ingestion and dbt; on its own core it is paid while they run. The queries run
+GE lives in a worker process of its own (`start_checker`, kyluat/worker.py): importing it and
+building its contexts costs a small run several seconds of Python, which in this process would
+hold the GIL against ingestion and dbt; on its own core it is paid while they run. The queries run
 here (the worker never opens the warehouse); the worker validates their dataframes, keeps the
 results and renders Data Docs.
 """
@@ -18,16 +18,13 @@ import atexit
 import datetime
 import functools
 import os
-import pickle
-import subprocess
-import sys
-import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_quality.suites import Suite
 from kyluat.locking import connect
+from kyluat.worker import Pending, Worker
 
 _SAMPLE = 5
 
@@ -67,86 +64,16 @@ class Outcome:
         return "; ".join(f.describe(self.relation) for f in self.failures)
 
 
-class Checker:
-    """The worker process (data_quality/worker.py) and its channel: requests go out at once,
-    answers come back in the order asked, each to its `Pending`."""
-
-    def __init__(self) -> None:
-        _no_analytics()  # the worker inherits the environment
-        self._process = subprocess.Popen([sys.executable, "-m", "data_quality.worker"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self._waiting: deque[Pending] = deque()  # asked, answer not read yet
-        self._lock = threading.Lock()
-
-    def submit(self, function, *args) -> Pending:
-        """Ask for `function(*args)` without waiting; its `Pending` has the answer."""
-        with self._lock:
-            try:
-                pickle.dump((function, args), self._process.stdin)
-                self._process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                raise self._died() from None
-            pending = Pending(self)
-            self._waiting.append(pending)
-            return pending
-
-    def call(self, function, *args):
-        """`function(*args)` in the worker: its result, or its exception raised here."""
-        return self.submit(function, *args).result()
-
-    def _read_until(self, pending: Pending) -> None:
-        with self._lock:
-            while not pending.done:
-                try:
-                    answer = pickle.load(self._process.stdout)
-                except (EOFError, pickle.UnpicklingError):
-                    raise self._died() from None
-                first = self._waiting.popleft()
-                first.done, first.answer = True, answer
-
-    def _died(self) -> RuntimeError:
-        code = self._process.wait()
-        return RuntimeError(f"the Great Expectations worker process ended (exit code {code}); "
-                            "its error is above. Run again")
-
-    def stop(self) -> None:
-        """End the worker once it has answered what it was asked; at once when all it has
-        left is its warm-up (a run that had nothing to check)."""
-        self._process.stdin.close()  # the worker's end of file
-        if all(p.disposable for p in self._waiting):
-            self._process.kill()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
+_checker: Worker | None = None
 
 
-class Pending:
-    """An answer of the worker, read when asked for."""
-
-    def __init__(self, checker: Checker) -> None:
-        self._checker = checker
-        self.disposable = False  # nobody waits for it: the worker may be stopped before
-        self.done = False
-        self.answer: tuple[bool, object] | None = None
-
-    def result(self):
-        self._checker._read_until(self)
-        ok, value = self.answer
-        if not ok:
-            raise value
-        return value
-
-
-_checker: Checker | None = None
-
-
-def start_checker(project_dir: Path | None = None) -> Checker:
+def start_checker(project_dir: Path | None = None) -> Worker:
     """The worker process that runs GE, started once per process; the first call has it import
     GE and build the contexts of `project_dir` at once, while the caller goes on."""
     global _checker
-    if _checker is None or _checker._process.poll() is not None:
-        _checker = Checker()
+    if _checker is None or not _checker.alive:
+        _no_analytics()  # the worker inherits the environment
+        _checker = Worker("Great Expectations")
         _checker.submit(_warm, project_dir).disposable = True
         atexit.register(_stop_checker)
     return _checker

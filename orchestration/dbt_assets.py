@@ -1,13 +1,17 @@
 """dbt models and seeds as Dagster assets; dbt tests become (blocking) asset checks.
 
-One step, one `dbt build` in this process (orchestration/dbt_runner.py) of what this run has
-to rebuild: the models that read a kind with rows not yet published (every model and seed
-after a change to the project, for a backfill or a full refresh), with the year-partitioned
-models rebuilding only the years of this run (orchestration/partitions.py). A model left
-alone is reported unchanged, and its tests' last results stand."""
+The assets and checks are dagster-dbt's translation of the manifest, kept beside it
+(orchestration/dbt_specs.py). One step, one `dbt build` in the run's dbt worker process
+(orchestration/dbt_runner.py) of what this run has to rebuild: the models that read a kind
+with rows not yet published (every model and seed after a change to the project, for a
+backfill or a full refresh), with the year-partitioned models rebuilding only the years of
+this run (orchestration/partitions.py). A model left alone is reported unchanged, and its
+tests' last results stand."""
 
 
+import functools
 import graphlib
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,17 +20,16 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetExecutionContext,
-    AssetKey,
     Failure,
     MaterializeResult,
+    multi_asset,
 )
-from dagster_dbt import DagsterDbtTranslator, dbt_assets
-from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from kyluat import periods
 from kyluat.check_results import last_results, record_check_results
+from kyluat.config import DBT_MANIFEST
+from orchestration import dbt_specs
 from orchestration.dbt_runner import (
-    DBT_PROJECT,
     BuildResult,
     NodeResult,
     dbt_build,
@@ -50,33 +53,6 @@ KEPT_RESULTS = 20
 """Node results of the latest dbt builds kept in the warehouse's logs folder."""
 
 
-def manifest_path():
-    if not DBT_PROJECT.manifest_path.exists():
-        raise FileNotFoundError(
-            f"{DBT_PROJECT.manifest_path} is missing: the dbt manifest is prepared at setup "
-            "time. Run `make setup` (or `dbt parse` in dbt_project/).")
-    return DBT_PROJECT.manifest_path
-
-
-class LayeredTranslator(DagsterDbtTranslator):
-    """Asset keys and groups follow the layer: staging/..., intermediate/..., marts/...,
-    scopes/..., reference/... for seeds; sources keep the keys of the ingestion assets
-    (meta)."""
-
-    def _layer(self, props: Mapping[str, Any]) -> str:
-        if props["resource_type"] == "seed":
-            return "reference"
-        return props["fqn"][1] if len(props["fqn"]) > 2 else "models"
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return super().get_asset_key(dbt_resource_props)
-        return AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return self._layer(dbt_resource_props)
-
-
 def _selection(context: AssetExecutionContext) -> list[str] | None:
     """dbt node names of the selected assets, or None when the whole project is selected."""
     specs = {spec.key: spec for spec in context.assets_def.specs}
@@ -86,8 +62,9 @@ def _selection(context: AssetExecutionContext) -> list[str] | None:
             for key in sorted(context.selected_asset_keys, key=str)]
 
 
+@functools.cache
 def _manifest() -> Mapping[str, Any]:
-    return get_manifest_and_translator_from_dbt_assets([dbt_models])[0]
+    return json.loads(DBT_MANIFEST.read_text("utf-8"))
 
 
 def downstream_of(manifest: Mapping[str, Any], kinds: list[str]) -> set[str]:
@@ -216,8 +193,10 @@ def _check_rows(context: AssetExecutionContext, build: BuildResult) -> list[tupl
             for n in build.nodes if n.unique_id in checks and n.status != "skipped"]
 
 
-@dbt_assets(manifest=manifest_path(), dagster_dbt_translator=LayeredTranslator(),
-            project=DBT_PROJECT)
+_ASSET_SPECS, _CHECK_SPECS = dbt_specs.load()
+
+
+@multi_asset(name="dbt_models", specs=_ASSET_SPECS, check_specs=_CHECK_SPECS, can_subset=True)
 def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
     """`dbt build` of the models (seeds, tests) this run must rebuild; the year-partitioned
     facts and marts rebuild the years of this run: those rows loaded since the last

@@ -1,14 +1,19 @@
-"""dbt, called in this process: one `dbt build` per run, on the project parsed at setup.
+"""dbt, called through its programmatic runner: one `dbt build` per run, on the project parsed
+at setup, in the run's dbt worker process (kyluat/worker.py).
 
-A dbt subprocess paid an interpreter start-up and a parse of the project on every call (about
-8 of the 12 seconds of a call on the bundled sample). Here the parsed project
-(`target/partial_parse.msgpack`, written by `dbt parse` in `make setup`) is loaded for each
-build; dbt's debug log file and its JSON artifacts are not
-written (the node results come back as objects, and `write_results` keeps what operators read).
+A dbt subprocess per call paid an interpreter start-up and a parse of the project on every
+call (about 8 of the 12 seconds of a call on the bundled sample). The worker is started with
+the run (`start_dbt_worker`): it imports dbt and loads the parsed project
+(`target/partial_parse.msgpack`, written by `dbt parse` in `make setup`) on the other core
+while the run's own process loads Dagster and ingests, and its builds' Python does not hold
+the GIL of the process that handles Dagster's events. dbt's debug log file and its JSON
+artifacts are not written: the node results come back as objects, `write_results` keeps what
+operators read, and dbt's lines go to the caller's standard output (a run's log).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -16,16 +21,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from kyluat.config import DBT_MANIFEST, DBT_PROJECT_DIR
+from kyluat.worker import Worker, emit
 
-from kyluat.config import DBT_PROJECT_DIR
-from orchestration import progress
-
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
-"""The project, its profile and its artifacts: `manifest_path` (the assets' nodes) and the
-target folder where `dbt parse` leaves the parsed project."""
-
-PARSED_PROJECT = DBT_PROJECT.project_dir / DBT_PROJECT.target_path / "partial_parse.msgpack"
+PARSED_PROJECT = DBT_MANIFEST.with_name("partial_parse.msgpack")
+"""Where `dbt parse` leaves the parsed project (the profile is beside the project)."""
 
 REBUILD_YEARS_VARIABLE = "KYLUAT_REBUILD_YEARS"
 """Read by dbt_project/macros/reporting_years.sql: the years the year-partitioned models
@@ -73,8 +73,8 @@ class BuildResult:
 def build_arguments(select: list[str] | None = None, full_refresh: bool = False,
                     command: str = "build") -> list[str]:
     """The `dbt build` (or `dbt test`, `command`) command line."""
-    args = [command, "--project-dir", str(DBT_PROJECT.project_dir), "--profiles-dir",
-            str(DBT_PROJECT.profiles_dir), "--log-level-file", "none", "--no-write-json",
+    args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+            str(DBT_PROJECT_DIR), "--log-level-file", "none", "--no-write-json",
             "--no-use-colors"]  # its lines go to the run's plain-text log
     if select:
         args += ["--select", *select]
@@ -135,6 +135,36 @@ def _release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
+_worker: Worker | None = None
+_prepared: list = []  # in the worker: the parsed project loaded ahead of its first build
+
+
+def start_dbt_worker() -> Worker:
+    """The worker process that runs dbt, started once per process; the first call has it
+    import dbt and load the parsed project at once, while the caller goes on."""
+    global _worker
+    if _worker is None or not _worker.alive:
+        _worker = Worker("dbt", niceness=15)  # needed after the GE worker (niceness 10)
+        _worker.submit(_warm).disposable = True
+        atexit.register(_stop_worker)
+    return _worker
+
+
+def _stop_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.stop()
+        _worker = None
+
+
+def _warm() -> None:
+    import dbt.adapters.duckdb  # noqa: F401  (loaded by the build otherwise)
+    from dbt.cli.main import dbtRunner  # noqa: F401
+
+    if PARSED_PROJECT.exists():
+        _prepared.append(parsed_project())
+
+
 def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | None = None,
               full_refresh: bool = False, requested: list[int] = ()) -> BuildResult:
     """`dbt build` of the working warehouse in `warehouse_dir`."""
@@ -149,11 +179,19 @@ def dbt_test(warehouse_dir: Path, select: list[str]) -> BuildResult:
 
 def _invoke(arguments: list[str], warehouse_dir: Path, years: list[int] | None,
             requested: list[int] = ()) -> BuildResult:
+    return start_dbt_worker().call(
+        _run, arguments, build_environment(warehouse_dir, years, requested),
+        on_event=_report_progress)
+
+
+def _run(arguments: list[str], variables: Mapping[str, str]) -> BuildResult:
+    """In the worker: one dbt command, the warehouse released after it."""
     from dbt.cli.main import dbtRunner
 
-    runner = dbtRunner(manifest=parsed_project(), callbacks=[_report_progress])
+    manifest = _prepared.pop() if _prepared else parsed_project()
+    runner = dbtRunner(manifest=manifest, callbacks=[_forward_progress])
     try:
-        with _environment(build_environment(warehouse_dir, years, requested)):
+        with _environment(variables):
             outcome = runner.invoke(arguments)
     finally:
         _release_warehouse()
@@ -167,14 +205,24 @@ def _invoke(arguments: list[str], warehouse_dir: Path, years: list[int] | None,
                for r in results.results])
 
 
-def _report_progress(event) -> None:
-    """dbt's nodes as they start and finish, to the progress lines of `kyluat run`."""
+def _forward_progress(event) -> None:
+    """In the worker: dbt's nodes as they start and finish, to the caller."""
+    if event.info.name == "LogStartLine" and event.data.index == 1:
+        emit(("planned", event.data.total))
+    elif event.info.name == "NodeFinished":
+        emit(("done",))
+
+
+def _report_progress(event: tuple) -> None:
+    """To the progress lines of `kyluat run`."""
+    from orchestration import progress
+
     reporter = progress.active()
     if reporter is None:
         return
-    if event.info.name == "LogStartLine" and event.data.index == 1:
-        reporter.work_planned(progress.DBT_STEP, event.data.total, "models, seeds and tests")
-    elif event.info.name == "NodeFinished":
+    if event[0] == "planned":
+        reporter.work_planned(progress.DBT_STEP, event[1], "models, seeds and tests")
+    else:
         reporter.work_done(progress.DBT_STEP)
 
 

@@ -24,13 +24,15 @@ def use_project_instance() -> None:
 
 
 def load_definitions(settings: Settings):
-    """The Dagster definitions, loaded after starting the worker process that runs Great
-    Expectations for `settings`: its import, the longest of a run's, goes on on the other core
-    while this one loads the definitions and ingests."""
+    """The Dagster definitions, loaded after starting the worker processes that run Great
+    Expectations for `settings` and dbt: their imports, the longest of a run's, go on on the
+    other core while this one loads the definitions and ingests."""
     from data_quality.runner import start_checker
+    from orchestration.dbt_runner import start_dbt_worker
 
     use_project_instance()
     start_checker(settings.quality_dir)
+    start_dbt_worker()
     from orchestration.definitions import defs
 
     return defs

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
-from orchestration.dbt_runner import DBT_PROJECT
+from kyluat.config import DBT_MANIFEST
 from orchestration.partitions import REBUILT_YEARS_TAG
 from orchestration.pipeline import run_pipeline
 from orchestration.summary import print_run_summary
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 def by_year_models() -> dict[str, str]:
     """Every year-partitioned model (dbt tag by_year) and the year expression it deletes by,
     and every model rebuilt by activity (tag by_activity), by its activities' start year."""
-    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
+    nodes = json.loads(DBT_MANIFEST.read_text())["nodes"].values()
     models = {}
     for node in nodes:
         if node["resource_type"] == "model" and "by_activity" in node["tags"]:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from kyluat.config import DBT_MANIFEST
 from orchestration import progress
 from orchestration.cli import main
-from orchestration.dbt_runner import DBT_PROJECT
 from orchestration.run_logs import new_run_log, run_logs_dir
 from tests.conftest import SAMPLE_LANDING, SAMPLE_RUN_OUTPUT
 
@@ -48,7 +48,7 @@ def project_counts() -> dict[str, int]:
     """Models, seeds and tests of the dbt project (its manifest), and the GE suites."""
     from data_quality.suites import suites
 
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text("utf-8"))
+    manifest = json.loads(DBT_MANIFEST.read_text("utf-8"))
     kinds = [n["resource_type"] for n in manifest["nodes"].values()]
     layers = [s.asset[0] for s in suites().values()]
     return {"model": kinds.count("model"), "seed": kinds.count("seed"),

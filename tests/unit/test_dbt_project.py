@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from orchestration.dbt_runner import DBT_PROJECT
+from kyluat.config import DBT_MANIFEST
 
 
 @pytest.fixture(scope="module")
 def marts():
-    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
+    nodes = json.loads(DBT_MANIFEST.read_text())["nodes"].values()
     return [n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"]
 
 
@@ -48,7 +48,7 @@ READS_FROM = {"staging": {"staging"},
 
 
 def test_models_read_only_their_own_layer_or_earlier_ones():
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    manifest = json.loads(DBT_MANIFEST.read_text())
     nodes = manifest["nodes"]
     wrong = []
     for unique_id, node in nodes.items():

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from kyluat.config import DBT_PROJECT_DIR
 from orchestration.dbt_runner import (
-    DBT_PROJECT,
     _environment,
     build_arguments,
     build_environment,
@@ -45,10 +44,3 @@ def test_the_environment_of_a_build_is_undone_after_it(monkeypatch):
         assert os.environ["KYLUAT_REQUESTED_YEARS"] == "2019"
     assert os.environ["KYLUAT_REBUILD_YEARS"] == "2020"
     assert "KYLUAT_REQUESTED_YEARS" not in os.environ
-
-
-def test_the_library_reads_the_manifest_dagster_dbt_names():
-    from kyluat.config import DBT_MANIFEST, REPO_ROOT
-
-    assert DBT_MANIFEST == REPO_ROOT / "dbt_project" / "target" / "manifest.json"
-    assert DBT_PROJECT.manifest_path == DBT_MANIFEST
