@@ -134,3 +134,18 @@ def test_raw_suites_read_only_rows_not_yet_published(published_copy):
     assert not outcome.success
     assert "member_keys_not_hmac" in outcome.summary(), outcome.summary()
 
+
+
+def test_a_failing_suite_names_its_failing_rows_by_their_keys(working_copy):
+    """A suite is validated again with GE's complete results when it fails: the failure names
+    the rows by the suite's key columns (never personal data)."""
+    with duckdb.connect(str(working_copy)) as con:
+        keys = con.execute(
+            "update marts.fct_org_discipline set decision_date = current_date + 400 "
+            "where decision_ref in (select decision_ref from marts.fct_org_discipline "
+            "order by decision_ref limit 1) "
+            "returning deciding_unit_code, decision_ref, target_unit_code").fetchall()
+    outcome = validate(working_copy, suites()["fct_org_discipline"])
+    (failure,) = [f for f in outcome.failures if f.column == "decision_date"]
+    assert failure.unexpected_count == len(keys) == 1
+    assert failure.sample == ["/".join(keys[0])]
