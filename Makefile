@@ -46,8 +46,11 @@ $(MANIFEST): $(BIN)/.installed $(DBT_SOURCES)
 	$(BIN)/python -m orchestration.dbt_specs
 	@touch $@
 
+# The project's own modules compiled too (the dependencies are, at install): with
+# PYTHONDONTWRITEBYTECODE set, every process of a run would compile them again.
 setup: $(BIN)/.installed $(MANIFEST)
 	@mkdir -p $(KYLUAT_DAGSTER_STORAGE)
+	@$(BIN)/python -m compileall -q kyluat orchestration data_quality
 
 demo: setup
 	$(BIN)/kyluat run --landing $(SAMPLE)/landing
