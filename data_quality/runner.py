@@ -14,7 +14,6 @@ results and renders Data Docs.
 
 from __future__ import annotations
 
-import atexit
 import datetime
 import functools
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from data_quality.suites import Suite
 from kyluat.locking import connect
-from kyluat.worker import Pending, Worker
+from kyluat.worker import Pending, Worker, started
 
 _SAMPLE = 5
 
@@ -64,26 +63,11 @@ class Outcome:
         return "; ".join(f.describe(self.relation) for f in self.failures)
 
 
-_checker: Worker | None = None
-
-
 def start_checker(project_dir: Path | None = None) -> Worker:
     """The worker process that runs GE, started once per process; the first call has it import
     GE and build the contexts of `project_dir` at once, while the caller goes on."""
-    global _checker
-    if _checker is None or not _checker.alive:
-        _no_analytics()  # the worker inherits the environment
-        _checker = Worker("Great Expectations")
-        _checker.submit(_warm, project_dir).disposable = True
-        atexit.register(_stop_checker)
-    return _checker
-
-
-def _stop_checker() -> None:
-    global _checker
-    if _checker is not None:
-        _checker.stop()
-        _checker = None
+    _no_analytics()  # the worker inherits the environment
+    return started("Great Expectations", _warm, project_dir)
 
 
 def _in_checker(function, *args):

@@ -14,6 +14,7 @@ started it is gone (it must not go on writing a warehouse nobody waits for).
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import pickle
@@ -119,6 +120,26 @@ class Pending:
         if not ok:
             raise value
         return value
+
+
+_started: dict[str, Worker] = {}
+
+
+def started(name: str, warm_up, *args, niceness: int = 10) -> Worker:
+    """This process's worker `name`, started on the first call (or after it died) and sent
+    `warm_up(*args)` at once, an answer nobody waits for; every worker is stopped at exit."""
+    worker = _started.get(name)
+    if worker is None or not worker.alive:
+        worker = _started[name] = Worker(name, niceness)
+        worker.submit(warm_up, *args).disposable = True
+    return worker
+
+
+@atexit.register
+def _stop_started() -> None:
+    for worker in _started.values():
+        worker.stop()
+    _started.clear()
 
 
 _channel: io.BufferedWriter | None = None

@@ -13,7 +13,6 @@ operators read, and dbt's lines go to the caller's standard output (a run's log)
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -22,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kyluat.config import DBT_MANIFEST, DBT_PROJECT_DIR
-from kyluat.worker import Worker, emit
+from kyluat.worker import Worker, emit, started
 
 PARSED_PROJECT = DBT_MANIFEST.with_name("partial_parse.msgpack")
 """Where `dbt parse` leaves the parsed project (the profile is beside the project)."""
@@ -135,26 +134,13 @@ def _release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-_worker: Worker | None = None
 _prepared: list = []  # in the worker: the parsed project loaded ahead of its first build
 
 
 def start_dbt_worker() -> Worker:
     """The worker process that runs dbt, started once per process; the first call has it
     import dbt and load the parsed project at once, while the caller goes on."""
-    global _worker
-    if _worker is None or not _worker.alive:
-        _worker = Worker("dbt", niceness=15)  # needed after the GE worker (niceness 10)
-        _worker.submit(_warm).disposable = True
-        atexit.register(_stop_worker)
-    return _worker
-
-
-def _stop_worker() -> None:
-    global _worker
-    if _worker is not None:
-        _worker.stop()
-        _worker = None
+    return started("dbt", _warm, niceness=15)  # needed after the GE worker (niceness 10)
 
 
 def _warm() -> None:

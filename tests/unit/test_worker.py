@@ -82,3 +82,14 @@ def _running(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_process_has_one_worker_of_a_name_and_a_dead_one_is_replaced():
+    from kyluat.worker import started
+
+    first = started("test-started", time.sleep, 0)
+    assert started("test-started", time.sleep, 0) is first
+    with pytest.raises(RuntimeError, match="worker process ended"):
+        first.call(os._exit, 3)
+    second = started("test-started", time.sleep, 0)
+    assert second is not first and second.call(len, "ab") == 2
