@@ -9,7 +9,7 @@ import shutil
 import duckdb
 import pytest
 
-from data_quality.runner import validate
+from data_quality.runner import start_checker, validate
 from data_quality.suites import suites
 
 pytestmark = pytest.mark.integration
@@ -135,7 +135,6 @@ def test_raw_suites_read_only_rows_not_yet_published(published_copy):
     assert "member_keys_not_hmac" in outcome.summary(), outcome.summary()
 
 
-
 def test_a_failing_suite_names_its_failing_rows_by_their_keys(working_copy):
     """A suite is validated again with GE's complete results when it fails: the failure names
     the rows by the suite's key columns (never personal data)."""
@@ -149,3 +148,14 @@ def test_a_failing_suite_names_its_failing_rows_by_their_keys(working_copy):
     (failure,) = [f for f in outcome.failures if f.column == "decision_date"]
     assert failure.unexpected_count == len(keys) == 1
     assert failure.sample == ["/".join(keys[0])]
+
+
+def test_the_checker_validates_without_the_parts_of_ge_it_does_not_use(working_copy):
+    """GE's import brings scipy.stats and altair (one unused expectation) and sqlalchemy
+    (its SQL sources): the checker worker warms up without them, and still validates."""
+    outcome = validate(working_copy, suites()["raw_member_disciplines"])
+    assert outcome.success and outcome.rows_checked > 0, outcome.summary()
+    loaded = start_checker().call(  # a module imported for real has a file
+        eval, "[n for n in ('scipy.stats', 'altair', 'sqlalchemy') "
+              "if '__file__' in vars(__import__('sys').modules.get(n) or __import__('sys'))]")
+    assert loaded == []
