@@ -6,7 +6,8 @@ never a half-built one, and never holds a lock the pipeline needs.
 
 A run that rebuilt only some reporting years publishes incrementally: the previous published
 file is copied beside it, and in the copy only what changed is replaced (the rebuilt years of
-the year-partitioned marts, the year-less tables whole). Anything unexpected about the
+the year-partitioned marts, the rebuilt activities and decisions of the marts dbt rebuilds by
+key, the other tables whole). Anything unexpected about the
 previous file (missing, unreadable, another table layout) falls back to the full copy.
 """
 
@@ -33,6 +34,10 @@ _DELETE_HOOK = re.compile(
     r"delete_rebuild_years\(\s*'(?P<year>[^']+)'\s*(?:,\s*offsets\s*=\s*\[(?P<offsets>[^\]]*)\])?\s*\)")
 _BY_YEAR_TAG = re.compile(r"tags\s*=\s*\[[^\]]*'by_year'")
 _BY_ACTIVITY_TAG = re.compile(r"tags\s*=\s*\[[^\]]*'by_activity'")
+# The pre_hook of a model rebuilt by the decisions of a year-partitioned fact (macro
+# delete_rebuild_decisions).
+_BY_DECISION_HOOK = re.compile(
+    r"delete_rebuild_decisions\(\s*ref\('(?P<fact>\w+)'\)\s*,\s*\[(?P<keys>[^\]]*)\]")
 
 # The activities the last build rebuilt in the marts tagged by_activity (fct_activity).
 REBUILT_ACTIVITIES = "working.intermediate.int_activities_to_rebuild"
@@ -78,6 +83,26 @@ def year_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "mart
     return found
 
 
+@dataclass(frozen=True)
+class DecisionPartition:
+    """A published mart rebuilt by decision: the rows of the decisions (`keys`) that the
+    year-partitioned `fact` holds in its rebuilt years."""
+
+    fact: str
+    keys: tuple[str, ...]
+
+
+def decision_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "marts"
+                               ) -> dict[str, DecisionPartition]:
+    """The marts whose pre_hook is delete_rebuild_decisions, read from their dbt models."""
+    found: dict[str, DecisionPartition] = {}
+    for path in sorted(models_dir.glob("*.sql")):
+        if hook := _BY_DECISION_HOOK.search(path.read_text()):
+            keys = tuple(k.strip().strip("'\"") for k in hook["keys"].split(",") if k.strip())
+            found[path.stem] = DecisionPartition(hook["fact"], keys)
+    return found
+
+
 def activity_partitioned_marts(models_dir: Path = DBT_PROJECT_DIR / "models" / "marts"
                                ) -> set[str]:
     """The marts tagged `by_activity`: dbt rebuilds the activities of REBUILT_ACTIVITIES."""
@@ -95,7 +120,8 @@ def publish(settings: Settings, rebuilt_years: list[int] | None = None,
     mart_discipline_unit_year, are added here). None (the default) means every year or
     unknown: the file is built afresh from the working file (a full copy). A list (possibly
     empty) publishes incrementally: the previous published file is copied, the listed years
-    of the partitioned marts are deleted and inserted again from the working file, the
+    of the partitioned marts are deleted and inserted again from the working file (those
+    rebuilt by key, the rows of the rebuilt activities or decisions), the
     year-less tables are replaced whole unless their content is unchanged (same row count
     and sum of row hashes, `_fingerprint`), tables gone from the working file are dropped and
     new ones created. The incremental file equals the full copy as long as the rows of every
@@ -233,6 +259,7 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
         _discard(staging)
         return None, f"previous file not copied: {error}"
     partitioned, by_activity = year_partitioned_marts(), activity_partitioned_marts()
+    by_decision = decision_partitioned_marts()
     try:
         con = _open(staging)
         database = con.execute("select current_database()").fetchone()[0]
@@ -245,6 +272,9 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
         new = _layout(con, "working")
         if any(old[table] != columns for table, columns in new.items() if table in old):
             raise _Unusable("column layout changed")
+        # one transaction: the staging file is discarded on any failure, so a commit per
+        # table bought nothing and each cost its own write of the log
+        con.execute("begin transaction")
         for table in sorted(set(old) - set(new)):
             con.execute(f"drop table {table}")
         for schema in PUBLISHED_SCHEMAS:
@@ -259,10 +289,15 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
             elif schema == "marts" and name in by_activity:
                 rebuilt = ("(conducting_unit_code, activity_ref) in (select conducting_unit_code, "
                            f"activity_ref from {REBUILT_ACTIVITIES})")
-                con.execute("begin transaction")
-                con.execute(f"delete from {table} where {rebuilt}")
-                con.execute(f"insert into {table} select * from working.{table} where {rebuilt}")
-                con.execute("commit")
+                _replace_rows(con, table, rebuilt)
+            elif schema == "marts" and name in by_decision:
+                decisions = by_decision[name]
+                fact = partitioned[decisions.fact]
+                if years := fact.years(rebuilt_years):
+                    keys = ", ".join(decisions.keys)
+                    _replace_rows(con, table, f"({keys}) in (select {keys} from working.marts."
+                                              f"{decisions.fact} where ({fact.year_expr}) in "
+                                              f"({', '.join(map(str, years))}))")
             elif partition is None:
                 # year-less: replaced whole, unless its content is the same (a scan of both
                 # is much cheaper than writing the table again; a row count that moved
@@ -272,15 +307,12 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
                     con.execute(f"create or replace table {table} as "
                                 f"select * from working.{table}")
             elif years := partition.years(rebuilt_years):
-                in_years = f"({partition.year_expr}) in ({', '.join(map(str, years))})"
-                con.execute("begin transaction")
-                con.execute(f"delete from {table} where {in_years}")
-                con.execute(f"insert into {table} select * from working.{table} "
-                            f"where {in_years}")
-                con.execute("commit")
+                _replace_rows(con, table,
+                              f"({partition.year_expr}) in ({', '.join(map(str, years))})")
         tables = _row_counts(con, sorted(new))
         if tables != _row_counts(con, sorted(new), "working."):
             raise _Unusable("row counts differ from the working file")
+        con.execute("commit")
         con.execute("detach working")
         con.execute("checkpoint")
     except (_Unusable, duckdb.Error) as error:
@@ -293,6 +325,12 @@ def _build_incremental(settings: Settings, staging: Path, rebuilt_years: list[in
         raise
     con.close()
     return tables, None
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:
+    """The `rows` (a filter) of `table` replaced by those of the working file."""
+    con.execute(f"delete from {table} where {rows}")
+    con.execute(f"insert into {table} select * from working.{table} where {rows}")
 
 
 def _published_marts(settings: Settings) -> duckdb.DuckDBPyConnection | None:

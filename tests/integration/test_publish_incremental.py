@@ -17,8 +17,10 @@ import pytest
 
 from kyluat.config import Settings
 from kyluat.publish import (
+    DecisionPartition,
     YearPartition,
     activity_partitioned_marts,
+    decision_partitioned_marts,
     publish,
     year_partitioned_marts,
 )
@@ -33,19 +35,26 @@ def _settings(root: Path) -> Settings:
 
 def _write_working(settings: Settings, version: int) -> None:
     """A working file whose rows depend on `version` in 2023 only: member decisions of 2023
-    and, through the year-on-year change (offsets 0 and 1), the unit-year rows of 2023 and
-    2024; the unit dimension (year-less) changes whole."""
+    (their violation categories too, one row each in the bridge, rebuilt by decision) and,
+    through the year-on-year change (offsets 0 and 1), the unit-year rows of 2023 and 2024;
+    the unit dimension (year-less) changes whole."""
     con = duckdb.connect(str(settings.working_db))
     try:
         for schema in ("marts", "audit", "staging"):
             con.execute(f"create schema if not exists {schema}")
         con.execute(f"""
             create or replace table marts.fct_member_discipline as
-            select 'U' || (i % 7) as deciding_unit_code, 'D' || i as decision_ref,
-                   y as decision_year,
+            select 'U' || (i % 7) as deciding_unit_code, 'D' || y || '-' || i as decision_ref,
+                   'M' || i as member_key, y as decision_year,
                    (case when y = 2023 then i * {version} else i end)::bigint as weight,
-                   [('c' || (i % 3))] as violation_categories
+                   case when y = 2023 and i % {version} = 0 then ['c' || (i % 3), 'other']
+                        else ['c' || (i % 3)] end as violation_categories
             from range(50) as r(i), unnest({YEARS}) as u(y)""")
+        con.execute("""
+            create or replace table marts.bridge_member_discipline_violation as
+            select deciding_unit_code, decision_ref, member_key,
+                   unnest(violation_categories) as violation_category
+            from marts.fct_member_discipline""")
         con.execute(f"""
             create or replace table marts.mart_discipline_unit_year as
             select s as structure, 'U' || i as unit_code, y as decision_year,
@@ -120,6 +129,8 @@ def test_partitioning_is_read_from_the_dbt_models():
     assert marts["mart_discipline_unit_year"] == YearPartition("decision_year", (0, 1))
     assert YearPartition("decision_year", (0, 1)).years([2023, 2020]) == [2020, 2021, 2023, 2024]
     assert "dim_org_unit" not in marts and "mart_discipline_by_term" not in marts
+    assert decision_partitioned_marts() == {"bridge_member_discipline_violation": DecisionPartition(
+        "fct_member_discipline", ("deciding_unit_code", "decision_ref", "member_key"))}
 
 
 def test_only_some_years_rebuilt(published, tmp_path):
