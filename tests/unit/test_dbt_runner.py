@@ -6,8 +6,10 @@ from pathlib import Path
 from kyluat.config import DBT_PROJECT_DIR
 from orchestration.dbt_runner import (
     _environment,
+    _first_invocation,
     build_arguments,
     build_environment,
+    parsed_project,
 )
 
 
@@ -44,3 +46,14 @@ def test_the_environment_of_a_build_is_undone_after_it(monkeypatch):
         assert os.environ["KYLUAT_REQUESTED_YEARS"] == "2019"
     assert os.environ["KYLUAT_REBUILD_YEARS"] == "2020"
     assert "KYLUAT_REQUESTED_YEARS" not in os.environ
+
+
+def test_the_workers_first_dbt_command_selects_nothing_and_opens_no_warehouse(
+        tmp_path, monkeypatch, capsys):
+    """Run while the run's own process ingests into the working file: it must not open it."""
+    monkeypatch.setenv("KYLUAT_WAREHOUSE_DIR", str(tmp_path))
+    outcome = _first_invocation(parsed_project())
+    assert outcome.success and outcome.exception is None
+    assert list(outcome.result) == []
+    assert list(tmp_path.iterdir()) == []
+    assert capsys.readouterr().out == ""
