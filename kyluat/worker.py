@@ -31,6 +31,11 @@ _NICENESS = "KYLUAT_WORKER_NICENESS"
 _PARENT = "KYLUAT_WORKER_PARENT"
 """The pid of the process that started the worker (it may be gone before the worker starts)."""
 
+_QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
+"""A worker ends without tearing its libraries down (os._exit): multiprocessing's resource
+tracker, started by dbt in its worker, then frees the locks dbt left and would warn about each
+on the run's terminal. It inherits this filter through PYTHONWARNINGS."""
+
 
 class Worker:
     """The worker process and its channel: requests go out at once, answers come back in the
@@ -44,7 +49,9 @@ class Worker:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "kyluat.worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, _PARENT: str(os.getpid()), _NICENESS: str(niceness)})
+            env={**os.environ, _PARENT: str(os.getpid()), _NICENESS: str(niceness),
+                 "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                          _QUIET_TRACKER]))})
         self._waiting: deque[Pending] = deque()  # asked, answer not read yet
         self._lock = threading.Lock()
 

@@ -93,3 +93,26 @@ def test_a_process_has_one_worker_of_a_name_and_a_dead_one_is_replaced():
         first.call(os._exit, 3)
     second = started("test-started", time.sleep, 0)
     assert second is not first and second.call(len, "ab") == 2
+
+
+def test_a_worker_that_left_multiprocessing_locks_ends_without_a_warning(capfd):
+    """dbt's worker leaves locks to multiprocessing's resource tracker, which frees them after
+    the worker ends: silently, not with a warning on the run's terminal."""
+    worker = Worker("test")
+    try:
+        tracker = worker.call(eval, (
+            "[setattr(__import__('sys'), 'kept', __import__('multiprocessing')"
+            ".get_context('spawn').Lock()), __import__('multiprocessing.resource_tracker')"
+            ".resource_tracker._resource_tracker._pid][1]"))
+    finally:
+        worker.stop()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the tracker ends once the worker is gone
+        try:
+            os.kill(tracker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the resource tracker outlived its worker")
+    assert "leaked semaphore" not in capfd.readouterr().err
