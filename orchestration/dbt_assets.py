@@ -25,7 +25,7 @@ from dagster import (
     multi_asset,
 )
 
-from kyluat import periods
+from kyluat import periods, publish
 from kyluat.check_results import last_results, record_check_results
 from kyluat.config import DBT_MANIFEST
 from orchestration import dbt_specs
@@ -213,6 +213,8 @@ def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
     context.log.info(f"rebuilding reporting years: {described}; models: "
                      f"{'all' if models is None else len(models)}")
     context.instance.add_run_tags(context.run.run_id, {REBUILT_YEARS_TAG: described})
+    if years is not None and (models is None or models):
+        publish.copy_ahead(settings)  # while dbt builds: an incremental publication's copy
     build = (dbt_build(settings.warehouse_dir, years, select=models,
                        full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true",
                        requested=requested_years(context.run.tags))

@@ -9,8 +9,9 @@
   it beside the old one and swaps them.
 
   A year- or term-partitioned model writes its rows in the order of its partition key
-  (macro rebuild_partition_key), so that each year's rows fill row groups of their own: a
-  rebuilt year's delete then drops whole row groups, where rows of every year in every row
+  (macro rebuild_partition_key), or of its `order_rows_by` configuration (fct_activity, by
+  start date: see in_rebuild_activities), so that each year's rows fill row groups of their
+  own: a rebuilt year's delete then drops whole row groups, where rows of every year in every row
   group made each checkpoint rewrite the whole table (about 1 s for scoped_discipline at
   ten national years, at every run).
 #}
@@ -24,7 +25,8 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set rebuild = existing_relation is none or existing_relation.is_view
                       or should_full_refresh() -%}
-    {%- set key = rebuild_partition_key(pre_hooks | map(attribute='sql') | join(' ')) -%}
+    {%- set key = config.get('order_rows_by')
+                  or rebuild_partition_key(pre_hooks | map(attribute='sql') | join(' ')) -%}
     {%- set in_key_order = '' if key is none else '\norder by ' ~ key -%}
     -- noqa: disable=LT02
     {%- do run_hooks(pre_hooks, inside_transaction=False) -%}

@@ -76,17 +76,78 @@
   run rebuilds are listed in int_activities_to_rebuild; `changed_itself` leaves out those
   rebuilt only for their decision counts (fct_activity), which scoped_activity does not
   carry. Every activity when the whole table is rebuilt.
+
+  The filter also bounds the start date by the start years of every version of the listed
+  activities (the rows an earlier build wrote carry one of them): fct_activity keeps its rows
+  in start-date order, and scoped_activity inherits it, so the zone maps skip the row groups
+  of the other years, where the key filter alone read every row of the table. The tests of
+  rebuilt rows (`by_date=false`) look for the keys in every year: a row the bound missed
+  fails them.
 #}
-{% macro in_rebuild_activities(relation='', changed_itself=false, listed=none) -%}
+{% macro in_rebuild_activities(relation='', changed_itself=false, listed=none, by_date=true) -%}
     {%- set prefix = relation ~ '.' if relation else '' -%}
     {%- if rebuild_years(always=listed is not none) is none -%}
         true
     {%- else -%}
+        {%- set rebuilt = listed if listed is not none else ref('int_activities_to_rebuild') -%}
+        {%- set only = ' where changed_itself' if changed_itself else '' -%}
         ({{ prefix }}conducting_unit_code, {{ prefix }}activity_ref) in (
             select conducting_unit_code, activity_ref
-            from {{ listed if listed is not none else ref('int_activities_to_rebuild') }}
-        {%- if changed_itself %} where changed_itself{% endif %})
+            from {{ rebuilt }}{{ only }})
+        {%- if by_date %}
+        and {{ dated_in_years(prefix ~ 'start_date', activity_version_years(rebuilt, only)) }}
+        {%- endif %}
     {%- endif -%}
+{%- endmacro %}
+
+{# The start years of the versions of the listed activities, read as the build runs; none
+   (every year) while dbt parses, or when a version has no start date. #}
+{% macro activity_version_years(rebuilt, only) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query('select distinct unnest(version_years) as start_year from '
+                              ~ rebuilt ~ only ~ ' order by start_year nulls first') -%}
+    {%- set years = found.columns[0].values() | list -%}
+    {%- if none in years -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(years | map('int') | list) }}
+{%- endmacro %}
+
+{#
+  A filter on `date_column`: its year is one of `years` (none: every year), written as date
+  ranges (consecutive years merged), which DuckDB checks against the zone maps of the row
+  groups; a filter on year(date_column) reads every row. One home in Python:
+  kyluat/publish.py, dated_in_years.
+#}
+{% macro dated_in_years(date_column, years) -%}
+    {%- if years is none -%}
+        true
+    {%- elif years | length == 0 -%}
+        false
+    {%- else -%}
+        {%- set spans = [] -%}
+        {%- for year in years | sort -%}
+            {%- if spans and spans[-1][1] + 1 == year -%}
+                {%- do spans.append([spans.pop()[0], year]) -%}
+            {%- elif not spans or spans[-1][1] != year -%}
+                {%- do spans.append([year, year]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set ranges = [] -%}
+        {%- for first, last in spans -%}
+            {%- do ranges.append("(" ~ date_column ~ " >= date '" ~ first ~ "-01-01' and "
+                                 ~ date_column ~ " < date '" ~ (last + 1) ~ "-01-01')") -%}
+        {%- endfor -%}
+        ({{ ranges | join(' or ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{# `date_column` in a rebuilt year (in_rebuild_years, as date ranges): for the tables kept
+   in date or year order (fct_activity, scoped_activity, scoped_discipline). #}
+{% macro dated_in_rebuild_years(date_column, offsets=[0]) -%}
+    {{ dated_in_years(date_column, rebuild_years(offsets)) }}
 {%- endmacro %}
 
 {# The pre_hook of an activity model: remove the activities about to be rebuilt. #}

@@ -30,7 +30,8 @@
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
             and node.alias == relation.identifier and node.schema == relation.schema -%}
         {%- if 'by_activity' in node.tags -%}
-            {{ return(in_rebuild_activities(listed=_relation_of('int_activities_to_rebuild'))) }}
+            {{ return(in_rebuild_activities(listed=_relation_of('int_activities_to_rebuild'),
+                                            by_date=false)) }}
         {%- elif 'by_year' in node.tags -%}
             {%- set hook = node.config['pre-hook'] | map(attribute='sql') | join(' ') -%}
             {%- set year_expr = rebuild_partition_key(hook) -%}

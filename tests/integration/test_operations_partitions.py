@@ -108,7 +108,8 @@ def test_every_year_partitioned_model_is_found():
 
 def test_a_full_build_stores_each_year_partitioned_model_in_year_order(sample_copy):
     """A rebuilt year's delete then frees whole row groups: with every year in every row
-    group, each checkpoint rewrote the whole table. In the working and the published file."""
+    group, each checkpoint rewrote the whole table. In the working and the published file.
+    The activity facts are kept in start-date order, which their filters use."""
     activity_models = {"marts.fct_activity", "scopes.scoped_activity"}  # rebuilt by activity
     for db in (sample_copy.working_db, sample_copy.published_db):
         con = duckdb.connect(str(db), read_only=True)
@@ -122,6 +123,10 @@ def test_a_full_build_stores_each_year_partitioned_model_in_year_order(sample_co
                 years = [row[0] for row in rows]
                 assert len(set(years)) > 1, table  # the sample spans years
                 assert years == sorted(years), f"{db.name} {table}: years out of order"
+            # rebuilt by activity, found by start date (in_rebuild_activities)
+            dates = [row[0] for row in con.execute(
+                "select start_date from marts.fct_activity").fetchall()]
+            assert len(set(dates)) > 1 and dates == sorted(dates), f"{db.name} fct_activity"
         finally:
             con.close()
 
@@ -240,6 +245,50 @@ def test_a_decision_naming_an_activity_rebuilds_that_activity_alone(sample_wareh
     finally:
         con.close()
     assert sorted(published, key=repr) == sorted(after, key=repr)
+
+
+def test_an_activity_corrected_into_another_year_leaves_no_row_in_the_old_one(
+        sample_warehouse):
+    """The activity models find the rows to replace within the start years of every version
+    of an activity (in_rebuild_activities): a correction that moves an inspection from 2022
+    to 2023 must remove its 2022 rows from fct_activity, scoped_activity and the published
+    file. Runs the pipeline: an incremental run after a correction is what it tests."""
+    settings = sample_warehouse
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        unit, ref, scopes = con.execute("""
+            select a.conducting_unit_code, a.activity_ref, count(s.scope_unit_code)
+            from marts.fct_activity as a
+            join scopes.scoped_activity as s using (conducting_unit_code, activity_ref)
+            where a.start_year = 2022 and a.subject_kind = 'organization'
+              and a.activity_ref not in (
+                  select activity_ref from marts.fct_activity group by 1 having count(*) > 1)
+              and a.conducting_unit_code in (
+                  select conducting_unit_code from marts.fct_activity where start_year = 2023)
+            group by all order by all limit 1""").fetchone()
+    finally:
+        con.close()
+    submitted = settings.landing_dir / "activities" / "activities.ndjson"
+    [record] = [r for r in map(json.loads, submitted.read_text(encoding="utf-8").splitlines())
+                if (r["conducting_unit_code"], r["activity_ref"]) == (unit, ref)]
+    record.update(start_date="2023-03-01", end_date="2023-04-01")
+    write(settings.landing_dir / "activities" / "2023_correction.ndjson",
+          json.dumps(record, ensure_ascii=False) + "\n")
+    outcome = run_pipeline(draw=False)
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+
+    for db, tables in ((settings.working_db, ("marts.fct_activity", "scopes.scoped_activity")),
+                       (settings.published_db, ("marts.fct_activity",))):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            for table in tables:
+                dates = [row[0] for row in con.execute(
+                    f"select start_date::varchar from {table} "
+                    "where conducting_unit_code = ? and activity_ref = ?", [unit, ref]).fetchall()]
+                expected = 1 if table == "marts.fct_activity" else scopes
+                assert dates == ["2023-03-01"] * expected, f"{db.name} {table}: {dates}"
+        finally:
+            con.close()
 
 
 def activity_rows_columns(settings) -> list[str]:

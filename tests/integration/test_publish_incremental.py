@@ -15,11 +15,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kyluat import publish as publishing
 from kyluat.config import Settings
 from kyluat.publish import (
     DecisionPartition,
     YearPartition,
     activity_partitioned_marts,
+    copy_ahead,
+    dated_in_years,
     decision_partitioned_marts,
     publish,
     year_partitioned_marts,
@@ -237,6 +240,52 @@ def test_leftovers_of_a_killed_publication_are_removed(published):
     assert sorted(p.name for p in folder.iterdir()) == ["analytics.duckdb", "discipline.duckdb"]
     publish(published)
     assert sorted(p.name for p in folder.iterdir()) == ["analytics.duckdb", "discipline.duckdb"]
+
+
+@pytest.fixture
+def copies(monkeypatch) -> list[Path]:
+    """Where the previous published file is copied to, each time it is."""
+    made: list[Path] = []
+    real = shutil.copyfile
+
+    def counted(source, target, **options):
+        made.append(Path(target))
+        return real(source, target, **options)
+
+    monkeypatch.setattr(publishing.shutil, "copyfile", counted)
+    return made
+
+
+def test_the_copy_made_ahead_is_the_one_brought_up_to_date(published, tmp_path, copies):
+    copy_ahead(published)  # as the dbt step does while dbt builds
+    result = publish(published, rebuilt_years=[2023])
+    assert result.incremental, result.fallback
+    assert len(copies) == 1, "the previous file was copied again"
+    assert_same_file(result.path, _full_copy(published, tmp_path / "b"))
+    folder = published.published_db.parent
+    assert sorted(p.name for p in folder.iterdir()) == ["analytics.duckdb", "discipline.duckdb"]
+
+
+def test_a_copy_made_ahead_of_a_file_replaced_since_is_not_used(published, tmp_path, copies):
+    """Another file in the published file's place (a restore, a release rolled back): the
+    copy made before is of a file no longer there, and is made again."""
+    copy_ahead(published)
+    target = published.published_db
+    replacement = target.with_name("replacement.duckdb")
+    shutil.copy2(target, replacement)
+    replacement.replace(target)
+    result = publish(published, rebuilt_years=[2023])
+    assert result.incremental, result.fallback
+    assert len(copies) == 3  # ahead, the replacement here, and again
+    assert_same_file(result.path, _full_copy(published, tmp_path / "b"))
+
+
+def test_year_filters_are_date_ranges_the_zone_maps_can_skip():
+    assert dated_in_years("d", None) == "true"
+    assert dated_in_years("d", []) == "false"
+    assert dated_in_years("d", [2024, 2022, 2023, 2019, 2023]) == (
+        "((d >= date '2019-01-01' and d < date '2020-01-01') or "
+        "(d >= date '2022-01-01' and d < date '2025-01-01'))")
 
 
 def test_an_unchanged_year_less_table_is_kept_and_a_changed_one_replaced(tmp_path):

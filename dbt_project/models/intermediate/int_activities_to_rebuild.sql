@@ -2,7 +2,8 @@
 -- scoped_activity (macro in_rebuild_activities): those with a version not yet published
 -- (`changed_itself`), those named by any version of a decision with a version not yet
 -- published (their decision counts change), and every activity of a backfill's years
--- (KYLUAT_REQUESTED_YEARS). audit.published_loads is the pipeline's bookkeeping
+-- (KYLUAT_REQUESTED_YEARS); with the start years of all their versions (`version_years`),
+-- one of which every row an earlier build wrote for them carries. audit.published_loads is the pipeline's bookkeeping
 -- (kyluat/periods.py), not a dbt source: it changes when a run publishes, never during a
 -- build. Publication copies these activities' rows of fct_activity (kyluat/publish.py).
 {%- set requested = env_var('KYLUAT_REQUESTED_YEARS', '') | trim %}
@@ -49,13 +50,27 @@ listed as (
         false as changed_itself
     from {{ source('raw', 'activities') }} as activities
     where activities.activity_ref in (select decided.activity_ref from decided)
+),
+
+rebuilt as (
+    select
+        conducting_unit_code,
+        activity_ref,
+        bool_or(changed_itself) as changed_itself
+    from listed
+    -- a whole build rebuilds every activity: nothing to list
+    where {{ 'false' if every_year else 'true' }}
+    group by conducting_unit_code, activity_ref
 )
 
 select
-    conducting_unit_code,
-    activity_ref,
-    bool_or(changed_itself) as changed_itself
-from listed
--- a whole build rebuilds every activity: nothing to list
-where {{ 'false' if every_year else 'true' }}
-group by conducting_unit_code, activity_ref
+    rebuilt.conducting_unit_code,
+    rebuilt.activity_ref,
+    any_value(rebuilt.changed_itself) as changed_itself,
+    list(distinct year(versions.start_date)) as version_years
+from rebuilt
+inner join {{ source('raw', 'activities') }} as versions
+    on
+        rebuilt.conducting_unit_code = versions.conducting_unit_code
+        and rebuilt.activity_ref = versions.activity_ref
+group by rebuilt.conducting_unit_code, rebuilt.activity_ref

@@ -6,6 +6,7 @@
 {{ config(
     materialized='incremental',
     tags=['by_activity'],
+    order_rows_by='start_date',
     pre_hook="{{ delete_rebuild_activities() }}",
 ) }}
 

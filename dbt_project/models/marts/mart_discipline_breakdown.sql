@@ -18,5 +18,5 @@ select
     count(*) as disciplined,
     count(*) filter (where scope_distance = 0) as disciplined_by_unit_itself
 from {{ ref('scoped_discipline') }}
-where counts_in_totals and {{ in_rebuild_years('year(decision_date)') }}
+where counts_in_totals and {{ dated_in_rebuild_years('decision_date') }}
 group by all

@@ -17,7 +17,7 @@ with categories as (
         authority_type,
         unnest(violation_categories) as violation_category
     from {{ ref('scoped_discipline') }}
-    where counts_in_totals and {{ in_rebuild_years('year(decision_date)') }}
+    where counts_in_totals and {{ dated_in_rebuild_years('decision_date') }}
 )
 
 select

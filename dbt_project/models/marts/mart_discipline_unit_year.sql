@@ -15,7 +15,7 @@ with decisions as (
     -- a year's change against the previous year: a rebuilt year changes the next one too
     where
         counts_in_totals
-        and {{ in_rebuild_years('year(decision_date)', offsets=[-1, 0, 1]) }}
+        and {{ dated_in_rebuild_years('decision_date', offsets=[-1, 0, 1]) }}
 ),
 
 yearly as (

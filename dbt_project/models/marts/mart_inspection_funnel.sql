@@ -16,7 +16,7 @@ with activity_steps as (
         count(*) as activities,
         {{ sum_funnel_steps() }}
     from {{ ref('scoped_activity') }}
-    where {{ in_rebuild_years('year(start_date)') }}
+    where {{ dated_in_rebuild_years('start_date') }}
     group by all
 ),
 
@@ -32,7 +32,7 @@ decision_steps as (
     from {{ ref('scoped_discipline') }}
     where
         structure = 'as_of' and counts_in_totals
-        and {{ in_rebuild_years('year(decision_date)') }}
+        and {{ dated_in_rebuild_years('decision_date') }}
     group by all
 )
 

@@ -1,6 +1,8 @@
 -- Each current activity once per unit it counts under (conducting unit and its ancestors on
 -- the start date), with its contribution to each step of the inspection funnel. Rebuilt by
--- activity (macro in_rebuild_activities): decisions change none of these columns.
+-- activity (macro in_rebuild_activities): decisions change none of these columns. Its rows
+-- come in fct_activity's order, by start date (a sort of its own would cost more than the
+-- rest of the build of this table).
 -- depends_on: {{ ref('int_activities_to_rebuild') }}
 {{ config(
     materialized='incremental',
