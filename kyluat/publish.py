@@ -177,15 +177,17 @@ def _staging(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 
 
-def copy_ahead(settings: Settings) -> None:
+def copy_ahead(settings: Settings) -> threading.Thread | None:
     """Start copying the published file to this process's staging file, in a thread, for an
     incremental publication later in the run: the copy (0.2 to 2 s for a 400 MB file,
     depending on the page cache) then overlaps the dbt build, which waits on another process.
     The publication uses the copy only if the published file is the same file, unchanged,
-    as when the copy began and ended; otherwise it copies again."""
+    as when the copy began and ended; otherwise it copies again. Returns the copying thread
+    (None: no published file yet)."""
     target = settings.published_db
-    if target.exists():
-        _CopyAhead.start(_staging(target), target)
+    if not target.exists():
+        return None
+    return _CopyAhead.start(_staging(target), target)
 
 
 class _CopyAhead:
@@ -200,11 +202,12 @@ class _CopyAhead:
                                        daemon=True)
 
     @classmethod
-    def start(cls, staging: Path, target: Path) -> None:
+    def start(cls, staging: Path, target: Path) -> threading.Thread:
         cls.take(staging, target)  # an earlier copy not taken: replaced
         _discard(staging)
         cls._started[staging] = ahead = cls(staging, target)
         ahead.thread.start()
+        return ahead.thread
 
     @classmethod
     def take(cls, staging: Path, target: Path) -> bool:

@@ -269,7 +269,7 @@ def test_the_copy_made_ahead_is_the_one_brought_up_to_date(published, tmp_path, 
 def test_a_copy_made_ahead_of_a_file_replaced_since_is_not_used(published, tmp_path, copies):
     """Another file in the published file's place (a restore, a release rolled back): the
     copy made before is of a file no longer there, and is made again."""
-    copy_ahead(published)
+    copy_ahead(published).join()  # copied before the file is replaced
     target = published.published_db
     replacement = target.with_name("replacement.duckdb")
     shutil.copy2(target, replacement)
