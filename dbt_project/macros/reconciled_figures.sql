@@ -95,7 +95,9 @@
 
 {# On an incremental run, true for a record of a year that a unit funnel figure computed
    (numbered) covers; a semi join on the year, as bounds from subqueries made a nested loop
-   over every record. True on a full build, which computes every figure. #}
+   over every record. The same years, as constant date ranges (a superset,
+   unit_funnel_figure_years), let the zone maps of scoped_activity skip the other years.
+   True on a full build, which computes every figure. #}
 {% macro in_years_of_computed_figures(date_column) -%}
     {%- if is_incremental() -%}
         year({{ date_column }}) in (
@@ -103,7 +105,24 @@
             from numbered as figures
             where figures.counted_by = 'unit' and figures.measure <> 'disciplined'
         )
+        and {{ dated_in_years(date_column, unit_funnel_figure_years()) }}
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{# Every year a unit funnel figure computed this run can cover, read as the build runs
+   (before the pre_hook): the rebuilt years, whose figures the pre_hook removes, and the years
+   of the figures not computed before (figures_to_compute); none: every year. #}
+{% macro unit_funnel_figure_years() -%}
+    {%- set rebuilt = rebuild_years() -%}
+    {%- if rebuilt is none or not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        'select distinct unnest(range(year(period_start), year(period_end) + 1)) as covered '
+        ~ 'from (' ~ reconciled_figures() ~ ') as reconciled '
+        ~ "where activity_ref is null and measure <> 'disciplined' and "
+        ~ figures_to_compute()) -%}
+    {{ return((rebuilt + (found.columns[0].values() | map('int') | list)) | unique | list) }}
 {%- endmacro %}

@@ -3,9 +3,10 @@
 -- (`changed_itself`), those named by any version of a decision with a version not yet
 -- published (their decision counts change), and every activity of a backfill's years
 -- (KYLUAT_REQUESTED_YEARS); with the start years of all their versions (`version_years`),
--- one of which every row an earlier build wrote for them carries. audit.published_loads is the pipeline's bookkeeping
--- (kyluat/periods.py), not a dbt source: it changes when a run publishes, never during a
--- build. Publication copies these activities' rows of fct_activity (kyluat/publish.py).
+-- one of which every row an earlier build wrote for them carries. audit.published_loads is
+-- the pipeline's bookkeeping (kyluat/periods.py), not a dbt source: it changes when a run
+-- publishes, never during a build. Publication copies these activities' rows of
+-- fct_activity (kyluat/publish.py).
 {%- set requested = env_var('KYLUAT_REQUESTED_YEARS', '') | trim %}
 {%- set backfill = ' or year(start_date) in (' ~ requested ~ ')' if requested else '' %}
 {%- set every_year = (env_var('KYLUAT_REBUILD_YEARS', 'all') | trim) == 'all' %}
