@@ -4,6 +4,7 @@ deploy/ci_postgres.sh and exports the DAGSTER_PG_* variables): skip cleanly with
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,28 @@ def fresh_database(prefix: str) -> Iterator[str | None]:
         try:
             yield name
         finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f'drop database if exists "{name}" with (force)')
+            _drop_database(admin, name)
     finally:
         admin.close()
+
+
+def _drop_database(admin, name: str) -> None:
+    """Drop the test's database, ending the sessions a test left open. FORCE may not end an
+    autovacuum worker that happens to be in it (the role lacks pg_signal_backend); a plain drop
+    stops such a worker itself, so it is the fallback, retried while the sessions close."""
+    import psycopg2
+
+    with admin.cursor() as cursor:
+        try:
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+            return
+        except psycopg2.errors.InsufficientPrivilege:
+            pass
+        for attempt in range(20):
+            try:
+                cursor.execute(f'drop database if exists "{name}"')
+                return
+            except psycopg2.errors.ObjectInUse:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
