@@ -420,7 +420,7 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None
 
 def _activity_version_years(con: duckdb.DuckDBPyConnection) -> list[int] | None:
     """The start years of every version of the rebuilt activities (None: every year), as the
-    macro activity_version_years reads them."""
+    macro rebuilt_version_years reads them."""
     years = [row[0] for row in con.execute(
         f"select distinct unnest(version_years) from {REBUILT_ACTIVITIES}").fetchall()]
     return None if None in years else years

@@ -95,19 +95,20 @@
             select conducting_unit_code, activity_ref
             from {{ rebuilt }}{{ only }})
         {%- if by_date %}
-        and {{ dated_in_years(prefix ~ 'start_date', activity_version_years(rebuilt, only)) }}
+        and {{ dated_in_years(prefix ~ 'start_date', rebuilt_version_years(rebuilt, only)) }}
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
-{# The start years of the versions of the listed activities, read as the build runs; none
-   (every year) while dbt parses, or when a version has no start date. #}
-{% macro activity_version_years(rebuilt, only) -%}
+{# The years of the versions of the listed activities or decisions (column version_years of
+   `rebuilt`), read as the build runs; none (every year) while dbt parses, or when a version
+   has no date. #}
+{% macro rebuilt_version_years(rebuilt, only='') -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set found = run_query('select distinct unnest(version_years) as start_year from '
-                              ~ rebuilt ~ only ~ ' order by start_year nulls first') -%}
+    {%- set found = run_query('select distinct unnest(version_years) as version_year from '
+                              ~ rebuilt ~ only ~ ' order by version_year nulls first') -%}
     {%- set years = found.columns[0].values() | list -%}
     {%- if none in years -%}
         {{ return(none) }}
@@ -148,6 +149,37 @@
    in date or year order (fct_activity, scoped_activity, scoped_discipline). #}
 {% macro dated_in_rebuild_years(date_column, offsets=[0]) -%}
     {{ dated_in_years(date_column, rebuild_years(offsets)) }}
+{%- endmacro %}
+
+{#
+  Decisions rebuild by key in scoped_discipline, its largest table: a month's new decisions
+  are a few thousand, the year they fall in a hundred times more scope rows. The decisions a
+  run rebuilds are listed in int_decisions_to_rebuild (every decision when the whole table is
+  rebuilt). `kind` and `subject_key` name the decision's kind and subject column in
+  `relation` (a fact); the filter bounds decision_date by the years of every version of the
+  listed decisions, which the zone maps of tables in date order use.
+#}
+{% macro in_rebuild_decisions(relation='', kind="subject_kind", subject_key='subject_key') -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {%- if rebuild_years() is none -%}
+        true
+    {%- else -%}
+        {%- set rebuilt = ref('int_decisions_to_rebuild') -%}
+        ({{ kind }}, {{ prefix }}deciding_unit_code, {{ prefix }}decision_ref,
+         {{ prefix }}{{ subject_key }}) in (
+            select subject_kind, deciding_unit_code, decision_ref, subject_key
+            from {{ rebuilt }})
+        and {{ dated_in_years(prefix ~ 'decision_date', rebuilt_version_years(rebuilt)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The pre_hook of scoped_discipline: remove the decisions about to be rebuilt. #}
+{% macro delete_rebuild_decision_scopes() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_rebuild_decisions() }}
+    {%- else -%}
+        select 1 {#- first build or full refresh: the table is created from scratch -#}
+    {%- endif -%}
 {%- endmacro %}
 
 {# The pre_hook of an activity model: remove the activities about to be rebuilt. #}

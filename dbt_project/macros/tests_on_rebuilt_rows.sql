@@ -1,9 +1,9 @@
 {#
-  A generic test of a year-partitioned model (tag by_year) or of an activity model (tag
-  by_activity) looks at the rows this build rebuilt, not at the whole table: the rows left
+  A generic test of a year-partitioned model (tag by_year), of an activity model (tag
+  by_activity) or of scoped_discipline (tag by_decision) looks at the rows this build rebuilt, not at the whole table: the rows left
   alone passed the same tests when they were built, and could only change with rows not yet
   published, which are rebuilt. A key test stays exact: a key's rows are all rebuilt together
-  (every version's year, every row of an activity). With every year rebuilt, or outside the
+  (every version's year, every row of an activity or decision). With every year rebuilt, or outside the
   pipeline, tests see whole tables. dbt dispatches get_where_subquery to this project first.
 #}
 {% macro default__get_where_subquery(relation) -%}
@@ -32,6 +32,8 @@
         {%- if 'by_activity' in node.tags -%}
             {{ return(in_rebuild_activities(listed=_relation_of('int_activities_to_rebuild'),
                                             by_date=false)) }}
+        {%- elif 'by_decision' in node.tags -%}
+            {{ return(_rebuilt_decisions_anywhere()) }}
         {%- elif 'by_year' in node.tags -%}
             {%- set hook = node.config['pre-hook'] | map(attribute='sql') | join(' ') -%}
             {%- set year_expr = rebuild_partition_key(hook) -%}
@@ -41,6 +43,14 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return(none) }}
+{%- endmacro %}
+
+{# The decisions of int_decisions_to_rebuild, in every year (a row the date bound of
+   in_rebuild_decisions missed fails the test). #}
+{% macro _rebuilt_decisions_anywhere() -%}
+    (subject_kind, deciding_unit_code, decision_ref, subject_key) in (
+        select subject_kind, deciding_unit_code, decision_ref, subject_key
+        from {{ _relation_of('int_decisions_to_rebuild') }})
 {%- endmacro %}
 
 {# A model's relation, for a test that reads it without declaring it (ref() would refuse). #}

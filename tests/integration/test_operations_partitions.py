@@ -30,12 +30,15 @@ pytestmark = pytest.mark.integration
 
 def by_year_models() -> dict[str, str]:
     """Every year-partitioned model (dbt tag by_year) and the year expression it deletes by,
-    and every model rebuilt by activity (tag by_activity), by its activities' start year."""
+    every model rebuilt by activity (tag by_activity), by its activities' start year, and by
+    decision (tag by_decision), by its decisions' year."""
     nodes = json.loads(DBT_MANIFEST.read_text())["nodes"].values()
     models = {}
     for node in nodes:
         if node["resource_type"] == "model" and "by_activity" in node["tags"]:
             models[f"{node['schema']}.{node['alias']}"] = "year(start_date)"
+        elif node["resource_type"] == "model" and "by_decision" in node["tags"]:
+            models[f"{node['schema']}.{node['alias']}"] = "year(decision_date)"
         elif node["resource_type"] == "model" and "by_year" in node["tags"]:
             [hook] = node["config"]["pre-hook"]
             year_expr = re.search(r"delete_rebuild_years\('([^']+)'", hook["sql"]).group(1)
@@ -103,7 +106,8 @@ def test_every_year_partitioned_model_is_found():
     assert set(by_year_models()) >= {
         "marts.fct_member_discipline", "marts.fct_org_discipline", "marts.fct_activity",
         "marts.mart_discipline_unit_year", "marts.mart_inspection_funnel",
-        "marts.fct_member_discipline_history", "marts.fct_org_discipline_history"}
+        "marts.fct_member_discipline_history", "marts.fct_org_discipline_history",
+        "scopes.scoped_discipline"}
 
 
 def test_a_full_build_stores_each_year_partitioned_model_in_year_order(sample_copy):
@@ -189,6 +193,7 @@ def test_a_backfill_rebuilds_only_its_range_in_one_run(sample_warehouse):
     assert materialized["marts/fct_member_discipline"] == "2022,2023"
 
 
+REBUILT_BY_DECISION = "scopes.scoped_discipline"  # rows: year, structure, ..., decision_ref (6)
 LEFT_ALONE_BY_A_MEMBER_DECISION = ("marts.fct_org_discipline", "marts.fct_org_discipline_history",
                                    "marts.fct_activity", "scopes.scoped_activity")
 
@@ -291,6 +296,39 @@ def test_an_activity_corrected_into_another_year_leaves_no_row_in_the_old_one(
             con.close()
 
 
+def test_a_decision_corrected_into_another_year_leaves_no_scope_row_in_the_old_one(
+        sample_warehouse):
+    """scoped_discipline finds the rows to replace within the years of every version of a
+    decision (in_rebuild_decisions): a correction that moves a decision from 2022 to 2023
+    must remove its 2022 rows there, as the facts rebuilt by year do. Runs the pipeline: an
+    incremental run after a correction is what it tests."""
+    settings = sample_warehouse
+    submitted = settings.landing_dir / "member_disciplines" / "2022_districts.csv"
+    header, *rows = submitted.read_text(encoding="utf-8").splitlines()
+    [row] = [r for r in rows if r.startswith("QNM-D11,74-QĐ/UBKTHU,")]
+    assert ",2022-01-13," in row
+    key = ("QNM-D11", "74-QĐ/UBKTHU")
+    query = ("select decision_date::varchar from scopes.scoped_discipline "
+             "where deciding_unit_code = ? and decision_ref = ?")
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        before = [r[0] for r in con.execute(query, key).fetchall()]
+    finally:
+        con.close()
+    assert before and set(before) == {"2022-01-13"}
+    write(settings.landing_dir / "member_disciplines" / "2023_correction.csv",
+          header + "\n" + row.replace(",2022-01-13,", ",2023-02-01,") + "\n")
+    outcome = run_pipeline(draw=False)
+    assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        after = [r[0] for r in con.execute(query, key).fetchall()]
+    finally:
+        con.close()
+    assert after == ["2023-02-01"] * len(before), after
+
+
 def activity_rows_columns(settings) -> list[str]:
     con = duckdb.connect(str(settings.working_db), read_only=True)
     try:
@@ -320,6 +358,12 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
     # those models are left alone, untouched
     for table in LEFT_ALONE_BY_A_MEMBER_DECISION:
         assert after.pop(table) == before.pop(table), table
+    # the scopes are rebuilt by decision: the late decision's rows are appended, and every
+    # other row of 2022 stays where it was
+    scopes_before = before.pop(REBUILT_BY_DECISION)
+    assert after[REBUILT_BY_DECISION][:len(scopes_before)] == scopes_before
+    appended = after[REBUILT_BY_DECISION][len(scopes_before):]
+    assert appended and {row[6] for row in appended} == {"999-QĐ/UBKTHU"}, appended
     for table in before:
         years = {2022, 2023} if table == "marts.mart_discipline_unit_year" else {2022}
         assert_rebuilt(before[table], after[table], years, table)

@@ -5,10 +5,14 @@
 -- Counting rows per (structure, scope unit) counts each decision once at every level,
 -- however many levels reported it. scope_distance 0 is the deciding unit itself (on
 -- current: the unit or a predecessor at the same level, int_org_unit_current_rollup).
+-- Rebuilt by decision (macro in_rebuild_decisions), kept in decision-date order, which the
+-- marts' year filters use.
+-- depends_on: {{ ref('int_decisions_to_rebuild') }}
 {{ config(
     materialized='incremental',
-    tags=['by_year'],
-    pre_hook="{{ delete_rebuild_years('year(decision_date)') }}",
+    tags=['by_decision'],
+    order_rows_by='decision_date',
+    pre_hook="{{ delete_rebuild_decision_scopes() }}",
 ) }}
 
 with decisions as (
@@ -26,7 +30,7 @@ with decisions as (
         is_committee_member,
         counts_in_totals
     from {{ ref('fct_member_discipline') }}
-    where {{ in_rebuild_years('decision_year') }}
+    where {{ in_rebuild_decisions(kind="'member'", subject_key='member_key') }}
     union all
     select
         'organization' as subject_kind,
@@ -42,7 +46,7 @@ with decisions as (
         false as is_committee_member,
         counts_in_totals
     from {{ ref('fct_org_discipline') }}
-    where {{ in_rebuild_years('decision_year') }}
+    where {{ in_rebuild_decisions(kind="'organization'", subject_key='target_unit_code') }}
 )
 
 select
