@@ -9,15 +9,30 @@
   passes "the version's date falls in a rebuilt year": every key whose current
   version falls in those years is kept, and the window runs over far fewer rows.
 #}
-{% macro current_version(relation, key_columns, newest_first='', touching=none) -%}
-select versions.*
-from {{ relation }} as versions
-{{ keys_touching(relation, key_columns, touching) }}
-qualify row_number() over (
-    partition by versions.{{ key_columns | join(', versions.') }}
-    order by {% if newest_first %}{{ newest_first }}, {% endif %}versions._file_id desc,
-        versions._row_number desc
-) = 1
+{% macro current_version(relation, key_columns, touching=none) -%}
+    {%- set keys = key_columns | join(', ') -%}
+{#- Most keys have one version: only the revised ones go through the window, which holds
+    every column of its rows (over all 5 million activities at ten national years, 3.4 s
+    against 1.0 s this way). -#}
+with candidates as (
+    select versions.*
+    from {{ relation }} as versions
+    {{ keys_touching(relation, key_columns, touching) }}
+),
+
+revised as (
+    select {{ keys }} from candidates group by {{ keys }} having count(*) > 1
+)
+
+select candidates.* from candidates anti join revised using ({{ keys }})
+union all
+(
+    select candidates.* from candidates semi join revised using ({{ keys }})
+    qualify row_number() over (
+        partition by {{ keys }}
+        order by candidates._file_id desc, candidates._row_number desc
+    ) = 1
+)
 {%- endmacro %}
 
 
