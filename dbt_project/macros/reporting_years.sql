@@ -155,22 +155,36 @@
   Decisions rebuild by key in scoped_discipline, its largest table: a month's new decisions
   are a few thousand, the year they fall in a hundred times more scope rows. The decisions a
   run rebuilds are listed in int_decisions_to_rebuild (every decision when the whole table is
-  rebuilt). `kind` and `subject_key` name the decision's kind and subject column in
-  `relation` (a fact); the filter bounds decision_date by the years of every version of the
-  listed decisions, which the zone maps of tables in date order use.
+  rebuilt). `kind` ('member' or 'organization') filters the rows of that kind's fact (none:
+  rows keyed like scoped_discipline's); the filter bounds decision_date by the years of every
+  version of the listed decisions, which the zone maps of tables in date order use.
 #}
-{% macro in_rebuild_decisions(relation='', kind="subject_kind", subject_key='subject_key') -%}
-    {%- set prefix = relation ~ '.' if relation else '' -%}
+{% macro in_rebuild_decisions(kind=none) -%}
     {%- if rebuild_years() is none -%}
         true
     {%- else -%}
         {%- set rebuilt = ref('int_decisions_to_rebuild') -%}
-        ({{ kind }}, {{ prefix }}deciding_unit_code, {{ prefix }}decision_ref,
-         {{ prefix }}{{ subject_key }}) in (
+        {%- set kind_expr = "'" ~ kind ~ "'" if kind else 'subject_kind' -%}
+        {%- set subject = decision_subjects()[kind] if kind else 'subject_key' -%}
+        ({{ kind_expr }}, deciding_unit_code, decision_ref, {{ subject }}) in (
             select subject_kind, deciding_unit_code, decision_ref, subject_key
             from {{ rebuilt }})
-        and {{ dated_in_years(prefix ~ 'decision_date', rebuilt_version_years(rebuilt)) }}
+        and {{ dated_in_years('decision_date', rebuilt_version_years(rebuilt)) }}
     {%- endif -%}
+{%- endmacro %}
+
+{# The column that names a decision's subject, per kind of decision. #}
+{% macro decision_subjects() -%}
+    {{ return({'member': 'member_key', 'organization': 'target_unit_code'}) }}
+{%- endmacro %}
+
+{# A decision's key as int_decisions_to_rebuild and scoped_discipline hold it, from the raw
+   rows or the fact of its `kind`. #}
+{% macro decision_key_columns(kind) -%}
+    '{{ kind }}' as subject_kind,
+    deciding_unit_code,
+    decision_ref,
+    {{ decision_subjects()[kind] }} as subject_key
 {%- endmacro %}
 
 {# The pre_hook of scoped_discipline: remove the decisions about to be rebuilt. #}

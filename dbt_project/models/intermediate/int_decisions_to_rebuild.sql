@@ -12,19 +12,13 @@
 
 with versions as (
     select
-        'member' as subject_kind,
-        deciding_unit_code,
-        decision_ref,
-        member_key as subject_key,
+        {{ decision_key_columns('member') }},
         decision_date,
         _run_id
     from {{ source('raw', 'member_disciplines') }}
     union all
     select
-        'organization' as subject_kind,
-        deciding_unit_code,
-        decision_ref,
-        target_unit_code as subject_key,
+        {{ decision_key_columns('organization') }},
         decision_date,
         _run_id
     from {{ source('raw', 'org_disciplines') }}

@@ -17,10 +17,7 @@
 
 with decisions as (
     select
-        'member' as subject_kind,
-        deciding_unit_code,
-        decision_ref,
-        member_key as subject_key,
+        {{ decision_key_columns('member') }},
         authority_type,
         discipline_form,
         decision_date,
@@ -30,13 +27,10 @@ with decisions as (
         is_committee_member,
         counts_in_totals
     from {{ ref('fct_member_discipline') }}
-    where {{ in_rebuild_decisions(kind="'member'", subject_key='member_key') }}
+    where {{ in_rebuild_decisions('member') }}
     union all
     select
-        'organization' as subject_kind,
-        deciding_unit_code,
-        decision_ref,
-        target_unit_code as subject_key,
+        {{ decision_key_columns('organization') }},
         authority_type,
         discipline_form,
         decision_date,
@@ -46,7 +40,7 @@ with decisions as (
         false as is_committee_member,
         counts_in_totals
     from {{ ref('fct_org_discipline') }}
-    where {{ in_rebuild_decisions(kind="'organization'", subject_key='target_unit_code') }}
+    where {{ in_rebuild_decisions('organization') }}
 )
 
 select
