@@ -78,7 +78,10 @@ def _child_env(root: Path, landing: Path) -> dict[str, str]:
 
 
 def _run_child(args: list[str], env: dict[str, str], log: Path) -> tuple[dict, float, float]:
-    """Run `python benchmarks/run.py <args>`; returns (its JSON answer, wall s, peak RSS MB)."""
+    """Run `python benchmarks/run.py <args>`; returns (its JSON answer, wall s, peak RSS MB).
+    What earlier steps wrote is flushed to disk first: a timed run must not pay for writing
+    back another's gigabytes."""
+    os.sync()
     start = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, __file__, *args], env=env, stdout=out,
@@ -295,6 +298,7 @@ def time_noop(env: dict[str, str], published: Path) -> tuple[float, bool]:
     import hashlib
 
     before = hashlib.sha256(published.read_bytes()).hexdigest()
+    os.sync()  # as _run_child
     start = time.perf_counter()
     subprocess.run([str(Path(sys.executable).with_name("kyluat")), "run"], env=env, cwd=REPO,
                    check=True, capture_output=True)

@@ -79,6 +79,12 @@ def downstream_of(manifest: Mapping[str, Any], kinds: list[str]) -> set[str]:
     return {node.split(".")[-1] for node in found if node.split(".")[0] in ("model", "seed")}
 
 
+def views(manifest: Mapping[str, Any]) -> set[str]:
+    """Names of the models materialized as views."""
+    return {node["name"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"]["materialized"] == "view"}
+
+
 def build_order(manifest: Mapping[str, Any]) -> list[str]:
     """Unique ids of every model and seed, each after the ones it reads."""
     built = {n for n in manifest["nodes"] if n.split(".")[0] in ("model", "seed")}
@@ -93,7 +99,11 @@ def _models_this_run(context: AssetExecutionContext, con) -> list[str] | None:
     if kinds is None:
         return asked
     pending = downstream_of(_manifest(), kinds)
-    return sorted(pending if asked is None else pending & set(asked))
+    if asked is None:
+        # a view holds its query, not rows: with the project as last published, it is as it
+        # was (rebuilt when asked for by name)
+        return sorted(pending - views(_manifest()))
+    return sorted(pending & set(asked))
 
 
 def failing_rows(con, sql: str, limit: int = 5) -> list[str]:
@@ -215,15 +225,25 @@ def dbt_models(context: AssetExecutionContext, warehouse: WarehouseResource):
     context.instance.add_run_tags(context.run.run_id, {REBUILT_YEARS_TAG: described})
     if years is not None and (models is None or models):
         publish.copy_ahead(settings)  # while dbt builds: an incremental publication's copy
-    build = (dbt_build(settings.warehouse_dir, years, select=models,
-                       full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true",
-                       requested=requested_years(context.run.tags))
-             if models is None or models else BuildResult(success=True, seconds=0.0))
-    write_results(build, settings.warehouse_dir / "logs" / "dbt" / f"{context.run.run_id}.json")
-    prune_results(settings.warehouse_dir / "logs" / "dbt", KEPT_RESULTS)
+    if models is None or models:
+        build, released = dbt_build(settings.warehouse_dir, years, select=models,
+                                    full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true",
+                                    requested=requested_years(context.run.tags))
+    else:
+        build, released = BuildResult(success=True, seconds=0.0), None
+    try:
+        # the results are reported while the dbt worker closes the warehouse file, unless a
+        # failed test's rows must be read from it first
+        if any(n.failing_rows_sql for n in build.nodes) and released is not None:
+            released.result()
+        write_results(build, settings.warehouse_dir / "logs" / "dbt" / f"{context.run.run_id}.json")
+        prune_results(settings.warehouse_dir / "logs" / "dbt", KEPT_RESULTS)
+        yield from _events(context, build, models, described, _samples(warehouse, build))
+    finally:
+        if released is not None:
+            released.result()
     carried = _carried_over(context, build, settings)
     record_check_results(settings.working_db, _check_rows(context, build) + carried)
-    yield from _events(context, build, models, described, _samples(warehouse, build))
     yield from _carried_events(carried, context)
     if build.errors:
         first = build.errors[0]

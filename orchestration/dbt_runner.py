@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kyluat.config import DBT_MANIFEST, DBT_PROJECT_DIR
-from kyluat.worker import Worker, emit, started
+from kyluat.worker import Pending, Worker, emit, started
 
 PARSED_PROJECT = DBT_MANIFEST.with_name("partial_parse.msgpack")
 """Where `dbt parse` leaves the parsed project (the profile is beside the project)."""
@@ -164,26 +164,33 @@ def _first_invocation(manifest):
 
 
 def dbt_build(warehouse_dir: Path, years: list[int] | None, select: list[str] | None = None,
-              full_refresh: bool = False, requested: list[int] = ()) -> BuildResult:
-    """`dbt build` of the working warehouse in `warehouse_dir`."""
+              full_refresh: bool = False, requested: list[int] = ()) -> tuple[BuildResult, Pending]:
+    """`dbt build` of the working warehouse in `warehouse_dir`: its results, and the worker's
+    closing of the warehouse file, which goes on after they come back. The close checkpoints
+    what the build changed (a second or more on a national warehouse) while the caller
+    reports the results: wait for it (`.result()`) before opening the file."""
     return _invoke(build_arguments(select, full_refresh), warehouse_dir, years, requested)
 
 
 def dbt_test(warehouse_dir: Path, select: list[str]) -> BuildResult:
     """`dbt test` of the `select`ed tests on the warehouse in `warehouse_dir`, as it is
-    (nothing is built), on every row."""
-    return _invoke(build_arguments(select, command="test"), warehouse_dir, None)
+    (nothing is built), on every row; the file is closed when it returns."""
+    result, released = _invoke(build_arguments(select, command="test"), warehouse_dir, None)
+    released.result()
+    return result
 
 
 def _invoke(arguments: list[str], warehouse_dir: Path, years: list[int] | None,
-            requested: list[int] = ()) -> BuildResult:
-    return start_dbt_worker().call(
-        _run, arguments, build_environment(warehouse_dir, years, requested),
-        on_event=_report_progress)
+            requested: list[int] = ()) -> tuple[BuildResult, Pending]:
+    worker = start_dbt_worker()
+    result = worker.call(_run, arguments, build_environment(warehouse_dir, years, requested),
+                         on_event=_report_progress)
+    return result, worker.submit(_release_warehouse)
 
 
 def _run(arguments: list[str], variables: Mapping[str, str]) -> BuildResult:
-    """In the worker: one dbt command, the warehouse released after it."""
+    """In the worker: one dbt command; the warehouse stays open (the caller asks for
+    `_release_warehouse` next) unless the command failed to run."""
     from dbt.cli.main import dbtRunner
 
     manifest = _prepared.pop() if _prepared else parsed_project()
@@ -191,9 +198,11 @@ def _run(arguments: list[str], variables: Mapping[str, str]) -> BuildResult:
     try:
         with _environment(variables):
             outcome = runner.invoke(arguments)
-    finally:
+    except BaseException:
         _release_warehouse()
+        raise
     if outcome.exception is not None or outcome.result is None:
+        _release_warehouse()
         raise DbtNotRun(f"dbt {arguments[0]} did not run: {outcome.exception}")
     results = outcome.result
     return BuildResult(

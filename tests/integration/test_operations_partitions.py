@@ -368,6 +368,10 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
         years = {2022, 2023} if table == "marts.mart_discipline_unit_year" else {2022}
         assert_rebuilt(before[table], after[table], years, table)
     assert published_member_count(settings, 2022) == members_2022 + 1
+    # a view holds its query: the one over the new rows is not built again, and reads them
+    rebuilt = last_build_models(settings)
+    assert "fct_member_discipline" in rebuilt and "stg_member_disciplines" not in rebuilt
+    assert late_decision_in_staging(settings)
     assert_figures_recomputed(figures_before, activity_rows(settings, RECONCILIATION), 2022)
     assert "incrementally (reporting years 2022)" in publication_note(outcome.run_id)
     published_incrementally = published_marts(settings)
@@ -382,6 +386,25 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
         table: sorted(rows) for table, rows in after.items()}
     # the file published by copying only 2022 equals the one published in full
     assert published_marts(settings) == published_incrementally
+
+
+def last_build_models(settings) -> list[str]:
+    """The models and seeds the latest dbt build was given (audit.builds)."""
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        return con.execute("select rebuilt_models from audit.builds "
+                           "order by built_at desc limit 1").fetchone()[0].split(",")
+    finally:
+        con.close()
+
+
+def late_decision_in_staging(settings) -> bool:
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        return con.execute("select count(*) from staging.stg_member_disciplines "
+                           "where decision_ref = '999-QĐ/UBKTHU'").fetchone()[0] == 1
+    finally:
+        con.close()
 
 
 def assert_figures_recomputed(before: list[tuple], after: list[tuple], year: int) -> None:
