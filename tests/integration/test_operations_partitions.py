@@ -20,6 +20,7 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
 from kyluat.config import DBT_MANIFEST
+from orchestration.dbt_runner import INCREMENTAL_THREADS
 from orchestration.partitions import REBUILT_YEARS_TAG
 from orchestration.pipeline import run_pipeline
 from orchestration.summary import print_run_summary
@@ -338,7 +339,7 @@ def activity_rows_columns(settings) -> list[str]:
 
 
 def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build(
-        sample_warehouse):
+        sample_warehouse, capsys):
     settings = sample_warehouse
     before = stored_rows(settings)
     members_2022 = published_member_count(settings, 2022)
@@ -352,6 +353,8 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
 
     outcome = run_pipeline(draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    # a build of some years keeps more of its small nodes in flight
+    assert f"Concurrency: {INCREMENTAL_THREADS} threads" in capsys.readouterr().out
 
     after = stored_rows(settings)
     # organisation decisions read no member decision, and the decision names no activity:
@@ -378,6 +381,7 @@ def test_a_late_submission_rebuilds_the_years_it_touches_and_equals_a_full_build
 
     outcome = run_pipeline(full_refresh=True, draw=False)
     assert outcome.success, (outcome.failed_checks, outcome.step_failures)
+    assert "Concurrency: 2 threads" in capsys.readouterr().out  # the profile's
     assert "in full" in publication_note(outcome.run_id)
     full_build = stored_rows(settings)
     for table in LEFT_ALONE_BY_A_MEMBER_DECISION:

@@ -27,6 +27,12 @@ def test_a_selection_and_a_full_refresh_are_passed_on():
     assert "--full-refresh" in args
 
 
+def test_threads_are_passed_on_only_when_asked_for():
+    assert "--threads" not in build_arguments()
+    args = build_arguments(threads=4)
+    assert args[args.index("--threads") + 1] == "4"
+
+
 def test_the_environment_names_the_warehouse_and_the_years():
     """The names the profile and dbt_project/macros/reporting_years.sql read."""
     assert build_environment(Path("/w"), [2021, 2023]) == {
