@@ -11,14 +11,14 @@
 --
 -- No Dagster, no dbt, no per-file bookkeeping: a lower bound for the same answers.
 -- Set by the caller (benchmarks/run.py, `baseline_prelude`), from the rules' homes in kyluat and
--- dbt_project: the macros kyluat_fold (kyluat.reference), pdate (kyluat.validation's date
+-- dbt_project: the macros clean (kyluat.validation's cleaning of a value: NFC, trimmed, NUL
+-- marked, empty as null), kyluat_fold (kyluat.reference), pdate (kyluat.validation's date
 -- parser), to_bool and is_bool (its yes/no words), and the variables
 --   landing  the landing directory          seeds  dbt_project/seeds
 --   ipad     HMAC inner pad (hex, 64 bytes)   opad   HMAC outer pad (hex, 64 bytes)
 --   open_valid_to (dbt var), default_status, default_value_qualifier, default_scope (the
 --   contract's defaults)
 
-create or replace macro clean(s) as nullif(trim(nfc_normalize(s)), '');
 create or replace macro is_formula(s) as coalesce(regexp_matches(s, '^[=+\-@]'), false);
 create or replace macro is_count(s) as s is null or regexp_full_match(s, '[0-9]+(\.0+)?');
 create or replace macro member_key(id) as

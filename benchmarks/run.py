@@ -143,15 +143,16 @@ def child_pipeline() -> None:
 
 
 def baseline_prelude(landing: str, key: bytes) -> str:
-    """What benchmarks/baseline.sql takes from the homes of the rules: the fold, the date
-    parser, the yes/no words, the open end of a unit version and the contract's defaults."""
+    """What benchmarks/baseline.sql takes from the homes of the rules: the cleaning of a
+    value, the fold, the date parser, the yes/no words, the open end of a unit version and
+    the contract's defaults."""
     import yaml
 
     from kyluat.config import DBT_PROJECT_DIR, SEEDS_DIR
     from kyluat.contract import AGGREGATE_REPORTS, MEMBER_DISCIPLINES
     from kyluat.readers import sql_text
     from kyluat.reference import FOLD_SQL
-    from kyluat.validation import FALSE_WORDS, TRUE_WORDS, parse_date_sql
+    from kyluat.validation import FALSE_WORDS, TRUE_WORDS, normalized_sql, parse_date_sql
 
     dbt_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
     block = key.ljust(64, b"\0")
@@ -159,6 +160,7 @@ def baseline_prelude(landing: str, key: bytes) -> str:
                 "default_value_qualifier": AGGREGATE_REPORTS.column("value_qualifier").default,
                 "default_scope": AGGREGATE_REPORTS.column("scope").default}
     return "\n".join([
+        f"create or replace macro clean(s) as {normalized_sql('s')};",
         f"create or replace macro kyluat_fold(s) as {FOLD_SQL};",
         f"create or replace macro pdate(s) as {parse_date_sql('s')};",
         f"create or replace macro to_bool(s) as coalesce(kyluat_fold(s) in {TRUE_WORDS}, false);",

@@ -95,8 +95,18 @@ _PER_VALUE = {T.DATE, T.BOOL, T.COUNT, T.YEAR, T.NUMBER, T.CODE, T.VOCAB, T.VOCA
 DAMAGED = "\ufffd"
 
 
-def _normalized(v: str) -> str:
-    return f"nullif(trim(nfc_normalize(replace({v}::varchar, chr(0), '{DAMAGED}'))), '')"
+def normalized_sql(v: str) -> str:
+    """The value NFC-normalised, trimmed of spaces (DuckDB's trim: the Unicode space
+    separators), NUL marked damaged, empty as null. Most values are ASCII, whose NFC form is
+    themselves and whose only space separator is ' ': they skip normalising, and trimming
+    when they neither start nor end with a space, which made the cleaning of a value three
+    times cheaper (a fifth of the checks of an activities file)."""
+    text = f"{v}::varchar"
+    marked = f"case when contains({text}, chr(0)) then replace({text}, chr(0), '{DAMAGED}') " \
+             f"else {text} end"
+    return (f"nullif(case when strlen({text}) <> length({text}) then trim(nfc_normalize({marked})) "
+            f"when prefix({text}, ' ') or suffix({text}, ' ') then trim({marked}) "
+            f"else {marked} end, '')")
 
 
 class _Builder:
@@ -331,7 +341,7 @@ class _Builder:
             f", {cte} as (select value, list(item order by pos) as codes "
             f"from (select n.{c.name} as value, unnest({items}) as item, "
             f"generate_subscripts({items}, 1) as pos "
-            f"from (select distinct {_normalized(f'src.{c.name}')} as {c.name} from src) n) s "
+            f"from (select distinct {normalized_sql(f'src.{c.name}')} as {c.name} from src) n) s "
             f"where not exists (select 1 from known_units u where u.unit_code = s.item) "
             f"group by value)")
         self.unit_joins.append(f" left join {cte} on {cte}.value = {v}")
@@ -401,7 +411,7 @@ class _Builder:
                 + "".join(f", {e} as {a}" for a, e in typed.items())
                 + f", {reasons_list} as _e_{name} from (select n.*"
                 + "".join(f", {e} as {a}" for a, e in first.items())
-                + f" from (select _value, {_normalized('_value')} as {name} "
+                + f" from (select _value, {normalized_sql('_value')} as {name} "
                 f"from (select distinct src.{name}::varchar as _value from src)) n) n)")
         return ctes
 
@@ -422,10 +432,10 @@ class _Builder:
                 joins.append(self._lookup_join(c.name))
             elif c.type is T.MEMBER_ID:
                 key = (f"src.{c.stored_name}" if self.prehashed
-                       else normalize_member_id_sql(_normalized(f"src.{c.name}")))
+                       else normalize_member_id_sql(normalized_sql(f"src.{c.name}")))
                 exprs.append(f"{key} as {c.stored_name}")
             elif c.type in (T.TEXT, T.UNIT):
-                exprs.append(f"{_normalized(f'src.{c.name}')} as {c.stored_name}")
+                exprs.append(f"{normalized_sql(f'src.{c.name}')} as {c.stored_name}")
             else:
                 raise ValueError(f"{kind.name}.{c.name}: no key comparison for {c.type}")
         return ", ".join(exprs), joins
@@ -444,7 +454,7 @@ class _Builder:
                 normalized += [f"{lookup}.{a}" for a in self.helpers[c.name]]
                 joins.append(self._lookup_join(c.name))
                 continue
-            normalized.append(f"{_normalized(f'src.{c.name}')} as {c.name}")
+            normalized.append(f"{normalized_sql(f'src.{c.name}')} as {c.name}")
             if c.type is T.MEMBER_ID:
                 key = f"src.{c.stored_name}" if self.prehashed else "null::varchar"
                 normalized.append(f"{key} as {c.stored_name}")
